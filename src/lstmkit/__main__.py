@@ -1,0 +1,5 @@
+"""``python -m lstmkit`` runs the command-line tool."""
+
+from lstmkit.cli import main
+
+main()
