@@ -98,6 +98,4 @@ def get_spec(kind: str) -> CellSpec:
     try:
         return CELLS[kind]
     except (KeyError, TypeError):
-        raise UnknownCellError(
-            f"unknown cell kind {kind!r}; expected one of {', '.join(map(repr, CELLS))}"
-        ) from None
+        raise UnknownCellError(f"unknown cell kind {kind!r}; expected one of {', '.join(map(repr, CELLS))}") from None

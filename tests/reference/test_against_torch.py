@@ -54,7 +54,13 @@ def run_torch(module, x, state0, lengths, dout, dfinal):
     loss = loss + sum((f * torch.from_numpy(d)).sum() for f, d in zip(final, state_parts(dfinal), strict=True))
     loss.backward()
     grads = {name: p.grad.numpy() for name, p in module.named_parameters()}
-    return out.detach().numpy(), [f.detach().numpy() for f in final], grads, x_t.grad.numpy(), [s.grad.numpy() for s in state_t]
+    return (
+        out.detach().numpy(),
+        [f.detach().numpy() for f in final],
+        grads,
+        x_t.grad.numpy(),
+        [s.grad.numpy() for s in state_t],
+    )
 
 
 CASES = [

@@ -40,9 +40,9 @@ def check_lengths(lengths, T: int, N: int, allow_zero: bool = False) -> np.ndarr
     array = np.asarray(lengths)
     if array.shape != (N,):
         raise ShapeError(f"expected lengths of shape ({N},), one per sequence, got {array.shape}")
-    if not np.issubdtype(array.dtype, np.integer):
-        if not np.issubdtype(array.dtype, np.floating) or not np.all(array == np.round(array)):
-            raise DataError(f"expected integer lengths, got {array.dtype} values {array.tolist()}")
+    whole_floats = np.issubdtype(array.dtype, np.floating) and np.all(array == np.round(array))
+    if not (np.issubdtype(array.dtype, np.integer) or whole_floats):
+        raise DataError(f"expected integer lengths, got {array.dtype} values {array.tolist()}")
     array = array.astype(np.int64)
     low = 0 if allow_zero else 1
     out = np.flatnonzero((array < low) | (array > T))

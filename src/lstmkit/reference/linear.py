@@ -15,9 +15,7 @@ def affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.nda
     return y if bias is None else y + bias
 
 
-def affine_backward(
-    dy: np.ndarray, x: np.ndarray, weight: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def affine_backward(dy: np.ndarray, x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``affine``: dx = dy W, dW = sum dy^T x, db = sum dy over leading axes."""
     dx = dy @ weight
     dweight = dy.reshape(-1, dy.shape[-1]).T @ x.reshape(-1, x.shape[-1])  # (H_out, H_in)

@@ -33,7 +33,9 @@ def cross_entropy_loss(
     targets = np.asarray(targets)
     K = logits.shape[-1]
     if targets.shape != logits.shape[:-1]:
-        raise ShapeError(f"expected targets of shape {logits.shape[:-1]} for logits {logits.shape}, got {targets.shape}")
+        raise ShapeError(
+            f"expected targets of shape {logits.shape[:-1]} for logits {logits.shape}, got {targets.shape}"
+        )
     mask = np.ones(targets.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     if mask.shape != targets.shape:
         raise ShapeError(f"expected mask of shape {targets.shape} like the targets, got {mask.shape}")
@@ -48,5 +50,7 @@ def cross_entropy_loss(
     picked = np.take_along_axis(logp, safe_targets[..., None], axis=-1)[..., 0]
     loss = -float((picked * mask).sum()) / count
     dlogits = np.exp(logp)
-    np.put_along_axis(dlogits, safe_targets[..., None], np.take_along_axis(dlogits, safe_targets[..., None], -1) - 1, -1)
+    np.put_along_axis(
+        dlogits, safe_targets[..., None], np.take_along_axis(dlogits, safe_targets[..., None], -1) - 1, -1
+    )
     return loss, dlogits * (mask[..., None] / count)

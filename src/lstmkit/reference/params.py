@@ -84,7 +84,9 @@ def _validate_sizes(spec: CellSpec, input_size: int, hidden_size: int, num_layer
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ParameterError(f"expected {name} to be an integer >= {low}, got {value!r}")
     if proj_size and not spec.supports_projection:
-        raise ParameterError(f"proj_size is supported by the LSTM kinds only, got proj_size={proj_size} for {spec.name!r}")
+        raise ParameterError(
+            f"proj_size is supported by the LSTM kinds only, got proj_size={proj_size} for {spec.name!r}"
+        )
     if proj_size >= hidden_size:
         raise ParameterError(f"expected proj_size < hidden_size, got proj_size={proj_size}, hidden_size={hidden_size}")
 
@@ -185,8 +187,10 @@ def infer_config(kind: str, params: Params) -> RecurrentConfig:
     for key, shape in expected.items():
         value = params[key]
         if not isinstance(value, np.ndarray) or not np.issubdtype(value.dtype, np.floating):
-            raise ParameterError(f"expected {key} to be a floating-point NumPy array, got {type(value).__name__}"
-                                 f"{'' if not isinstance(value, np.ndarray) else ' of dtype ' + str(value.dtype)}")
+            raise ParameterError(
+                f"expected {key} to be a floating-point NumPy array, got {type(value).__name__}"
+                f"{'' if not isinstance(value, np.ndarray) else ' of dtype ' + str(value.dtype)}"
+            )
         if value.shape != shape:
             raise ShapeError(f"expected {key} of shape {shape}, got {value.shape}")
         dtypes.add(value.dtype)

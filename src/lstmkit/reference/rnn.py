@@ -1,6 +1,6 @@
 """Vanilla (Elman) RNN, as ``torch.nn.RNN``: with xw_t = W_ih x_t + b_ih precomputed for all steps::
 
-    h_t = tanh(xw_t + W_hh h_{t-1} + b_hh)            (or relu for nonlinearity="relu")
+h_t = tanh(xw_t + W_hh h_{t-1} + b_hh)            (or relu for nonlinearity="relu")
 """
 
 from __future__ import annotations

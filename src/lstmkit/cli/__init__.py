@@ -1,0 +1,34 @@
+"""The ``lstmkit`` command-line tool: the only code in lstmkit that prints or exits.
+
+Every command is a thin layer over an importable function. Errors lstmkit raises on purpose
+(``LstmkitError``) become one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from lstmkit.cli.cells import cells
+from lstmkit.cli.experiment import experiment_app
+from lstmkit.errors import LstmkitError
+
+app = typer.Typer(
+    name="lstmkit",
+    help="LSTM networks you can read, train and see inside.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("cells")(cells)
+app.add_typer(experiment_app, name="experiment")
+
+
+def main() -> None:
+    """Console entry point. Usage errors exit 2 with typer's message; so do lstmkit's own errors."""
+    try:
+        app()
+    except LstmkitError as error:
+        typer.echo(f"error: {error}", err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Runnable experiments that show, with numbers, what an LSTM does that a vanilla RNN cannot."""
