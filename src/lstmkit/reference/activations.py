@@ -7,7 +7,10 @@ import numpy as np
 
 def sigmoid(a: np.ndarray) -> np.ndarray:
     """sigma(a) = 1 / (1 + exp(-a)), written as (1 + tanh(a/2)) / 2 so it never overflows."""
-    return 0.5 * np.tanh(0.5 * a) + 0.5
+    s = np.tanh(0.5 * a)
+    s *= 0.5
+    s += 0.5
+    return s
 
 
 def dsigmoid(s: np.ndarray) -> np.ndarray:

@@ -11,15 +11,18 @@ import numpy as np
 
 def affine(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """y = x W^T + b.  x (..., H_in), W (H_out, H_in), b (H_out,) -> y (..., H_out)."""
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    y = (x.reshape(-1, x.shape[-1]) @ weight.T).reshape(*x.shape[:-1], -1)  # one product, not one per step
+    if bias is not None:
+        y += bias
+    return y
 
 
 def affine_backward(dy: np.ndarray, x: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Gradients of ``affine``: dx = dy W, dW = sum dy^T x, db = sum dy over leading axes."""
-    dx = dy @ weight
-    dweight = dy.reshape(-1, dy.shape[-1]).T @ x.reshape(-1, x.shape[-1])  # (H_out, H_in)
-    dbias = dy.reshape(-1, dy.shape[-1]).sum(axis=0)
+    dy_2d = dy.reshape(-1, dy.shape[-1])  # (T*N, H_out)
+    dx = (dy_2d @ weight).reshape(*dy.shape[:-1], -1)
+    dweight = dy_2d.T @ x.reshape(-1, x.shape[-1])  # (H_out, H_in)
+    dbias = dy_2d.sum(axis=0)
     return dx, dweight, dbias
 
 

@@ -108,9 +108,10 @@ def _backprop_direction(
             dstate = tuple(dp + np.where(m, 0.0, d) for dp, d in zip(dprev, dstate, strict=True))
         if dxw is None:
             dxw = np.empty((T, *dxw_t.shape), dtype=dout.dtype)  # (T, N, G*H)
-            dhw = np.empty_like(dxw)
+            dhw = dxw if dhw_t is dxw_t else np.empty_like(dxw)  # one array where the cell adds both into a_t
         dxw[t] = dxw_t
-        dhw[t] = dhw_t
+        if dhw is not dxw:
+            dhw[t] = dhw_t
         for name, value in step_grads.items():
             grads[name] = grads[name] + value if name in grads else value
     grads["weight_hh"] = dhw.reshape(T * N, -1).T @ h_seq[:-1].reshape(T * N, P)  # (G*H, P)
