@@ -38,3 +38,24 @@ def weighted_loss(out, state, dout, dstate) -> float:
     for s, ds in zip(state_parts(state), state_parts(dstate), strict=True):
         total += float(np.sum(s * ds))
     return total
+
+
+def random_masks(kind: str, params: dict[str, np.ndarray], T: int, N: int, rng: np.random.Generator, p: float = 0.3):
+    """Dropout (inverted, scaled by 1/(1-p)) and zoneout masks of the right shapes, drawn at random."""
+    config = ref.infer_config(kind, params)
+    LD, D, P, H = (
+        config.num_layers * config.num_directions,
+        config.num_directions,
+        config.state_size,
+        config.hidden_size,
+    )
+
+    def dropout(*shape):
+        return (rng.random(shape) >= p) / (1 - p)
+
+    return ref.DropoutMasks(
+        layer_input=[dropout(T, N, D * P) for _ in range(config.num_layers - 1)],
+        recurrent=dropout(LD, N, P),
+        zoneout_h=rng.random((LD, T, N, P)) < p,
+        zoneout_c=rng.random((LD, T, N, H)) < p if config.spec.has_cell_state else None,
+    )

@@ -10,7 +10,15 @@ import numpy as np
 import pytest
 
 from lstmkit import reference as ref
-from tests.reference.helpers import KINDS, LSTM_KINDS, random_params, random_state, state_parts, weighted_loss
+from tests.reference.helpers import (
+    KINDS,
+    LSTM_KINDS,
+    random_masks,
+    random_params,
+    random_state,
+    state_parts,
+    weighted_loss,
+)
 from tests.tolerances import FINITE_DIFFERENCE_REL
 
 T, N, H_IN, H = 4, 3, 3, 3
@@ -49,6 +57,28 @@ def test_gradients_match_finite_differences(kind, options, lengths):
     assert set(grads) == set(params)
     worst = max(errors, key=errors.get)
     assert errors[worst] <= FINITE_DIFFERENCE_REL, f"{worst}: relative error {errors[worst]:.2e}"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_gradients_with_dropout_and_zoneout_masks_match_finite_differences(kind):
+    rng = np.random.default_rng(8)
+    params = random_params(kind, H_IN, H, num_layers=2, bidirectional=True)
+    x = rng.normal(size=(T, N, H_IN))
+    state0 = random_state(kind, params, N, rng)
+    masks = random_masks(kind, params, T, N, rng)
+    lengths = [4, 2, 3]
+    out, final, cache = ref.forward(kind, params, x, state0, lengths, masks)
+    dout = rng.normal(size=out.shape)
+    grads, dx, _ = ref.backward(kind, params, cache, dout)
+
+    def loss():
+        return float(np.sum(ref.forward(kind, params, x, state0, lengths, masks)[0] * dout))
+
+    errors = ref.check_gradients(loss, dict(params) | {"x": x}, dict(grads) | {"x": dx})
+    worst = max(errors, key=errors.get)
+    assert errors[worst] <= FINITE_DIFFERENCE_REL, f"{worst}: relative error {errors[worst]:.2e}"
+    plain, _, _ = ref.forward(kind, params, x, state0, lengths)
+    assert np.abs(out - plain).max() > 1e-3  # the masks do act
 
 
 def test_padded_steps_get_no_gradient():

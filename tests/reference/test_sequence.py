@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lstmkit import reference as ref
+from lstmkit.errors import ParameterError, ShapeError
 from lstmkit.specs import get_spec
 from tests.reference.helpers import KINDS, random_params, random_state, state_parts
 from tests.tolerances import SAME_MATH_ABS
@@ -155,3 +156,31 @@ def test_clip_grad_norm_scales_to_the_limit():
     assert ref.global_norm(clipped) == pytest.approx(1.0, rel=1e-5)
     unclipped, _ = ref.clip_grad_norm(grads, 10.0)
     np.testing.assert_array_equal(unclipped["a"], grads["a"])
+
+
+def test_zoneout_everywhere_freezes_the_state_and_zero_recurrent_mask_cuts_the_recurrence():
+    rng = np.random.default_rng(9)
+    params = random_params("lstm", 3, 4)
+    x = rng.normal(size=(5, 2, 3))
+    h0, c0 = rng.normal(size=(1, 2, 4)), rng.normal(size=(1, 2, 4))
+    frozen = ref.DropoutMasks(zoneout_h=np.ones((1, 5, 2, 4), bool), zoneout_c=np.ones((1, 5, 2, 4), bool))
+    out, (h_n, c_n), _ = ref.forward("lstm", params, x, (h0, c0), masks=frozen)
+    np.testing.assert_array_equal(out, np.broadcast_to(h0, out.shape))
+    np.testing.assert_array_equal(c_n, c0)
+    cut = ref.DropoutMasks(recurrent=np.zeros((1, 2, 4)))
+    out, _, _ = ref.forward("lstm", params, x, (h0, c0), masks=cut)
+    for t in range(5):  # each step sees h_{t-1} = 0 in the recurrent product, the cell state still flows
+        _, (h_t, c_t), _ = ref.forward("lstm", params, x[t : t + 1], (np.zeros_like(h0), c0))
+        np.testing.assert_allclose(out[t], h_t[0], rtol=0, atol=SAME_MATH_ABS)
+        c0 = c_t
+
+
+def test_masks_of_the_wrong_shape_are_refused():
+    params = ref.init_params("gru", 3, 4, num_layers=2)
+    x = np.zeros((5, 2, 3))
+    with pytest.raises(ShapeError, match=r"expected masks.recurrent of shape \(2, 2, 4\), got \(1, 2, 4\)"):
+        ref.forward("gru", params, x, masks=ref.DropoutMasks(recurrent=np.ones((1, 2, 4))))
+    with pytest.raises(ParameterError, match="masks.zoneout_c is for cells with a cell state, not 'gru'"):
+        ref.forward("gru", params, x, masks=ref.DropoutMasks(zoneout_c=np.ones((2, 5, 2, 4), bool)))
+    with pytest.raises(ShapeError, match=r"expected 1 masks.layer_input arrays"):
+        ref.forward("gru", params, x, masks=ref.DropoutMasks(layer_input=[]))

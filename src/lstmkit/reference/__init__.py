@@ -11,6 +11,7 @@ Pure NumPy, float64 by default, never imports torch. Everything else in lstmkit 
 from lstmkit.reference.gradcheck import check_gradients, numerical_gradient, relative_error
 from lstmkit.reference.linear import affine, affine_backward
 from lstmkit.reference.losses import cross_entropy_loss, mse_loss
+from lstmkit.reference.masks import DropoutMasks
 from lstmkit.reference.optim import SGD, Adam, clip_grad_norm, global_norm
 from lstmkit.reference.params import RecurrentConfig, infer_config, init_params, param_name
 from lstmkit.reference.sequence import (
@@ -26,6 +27,7 @@ __all__ = [
     "SGD",
     "Adam",
     "BackwardResult",
+    "DropoutMasks",
     "RecurrentConfig",
     "affine",
     "affine_backward",

@@ -4,10 +4,13 @@ Every kind has the same four functions, so ``sequence`` can unroll any of them:
 
 - ``project_input(x, p) -> (xw, cache)``: the input's share of the pre-activations for all T steps
   at once, x (T, N, H_in) -> xw (T, N, G*H), and its backward ``(dxw, cache, p) -> (dx, grads)``;
-- ``step(xw_t, state, p) -> (state, cache)`` with ``state`` a tuple, ``(h, c)`` or ``(h,)``;
-- ``step_backward(dstate, cache, p) -> (dxw_t, dhw_t, dstate_prev, grads)``, where ``dhw_t`` is the
-  gradient of the raw recurrent product W_hh h_{t-1}, from which ``sequence`` forms dW_hh with one
-  large product over all steps, and ``grads`` holds the step's share of the small parameters.
+- ``step(xw_t, hw_t, state, p) -> (state, cache)``: the cell's nonlinear part, given the raw recurrent
+  product hw_t = W_hh h_{t-1} (N, G*H) that ``sequence`` computes (so it can drop h_{t-1} out first);
+  ``state`` is a tuple, ``(h, c)`` or ``(h,)``;
+- ``step_backward(dstate, cache, p) -> (dxw_t, dhw_t, dstate_prev, grads)``: ``dhw_t`` is the gradient
+  of hw_t, from which ``sequence`` forms dW_hh (one large product over all steps) and adds dhw_t W_hh
+  to dh_{t-1}; ``dstate_prev`` holds only the other paths to the previous state (0 where there are
+  none); ``grads`` is the step's share of the small parameters.
 """
 
 from __future__ import annotations

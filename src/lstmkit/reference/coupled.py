@@ -28,11 +28,13 @@ class CoupledCache(NamedTuple):
     r: np.ndarray
 
 
-def coupled_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, CoupledCache]:
-    """One step: xw_t (N, 3H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
-    h_prev, c_prev = state
+def coupled_step(
+    xw_t: np.ndarray, hw_t: np.ndarray, state: State, p: dict[str, np.ndarray]
+) -> tuple[State, CoupledCache]:
+    """One step: xw_t (N, 3H), hw_t = W_hh h_{t-1} (N, 3H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
+    _, c_prev = state
     H = c_prev.shape[1]
-    a = xw_t + h_prev @ p["weight_hh"].T + p["bias_hh"]  # (N, 3H)
+    a = xw_t + hw_t + p["bias_hh"]  # (N, 3H)
     i = sigmoid(a[:, 0 * H : 1 * H])
     g = np.tanh(a[:, 1 * H : 2 * H])
     o = sigmoid(a[:, 2 * H : 3 * H])
@@ -44,7 +46,7 @@ def coupled_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tu
 
 
 def coupled_step_backward(dstate: State, cache: CoupledCache, p: dict[str, np.ndarray]):
-    """Backward of ``coupled_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (dh_{t-1}, dc_{t-1}), grads)."""
+    """Backward of ``coupled_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (0, dc_{t-1}), grads)."""
     dh_t, dc_t = dstate
     c_prev, i, g, o, tanh_c, r = cache
     H = c_prev.shape[1]
@@ -56,7 +58,6 @@ def coupled_step_backward(dstate: State, cache: CoupledCache, p: dict[str, np.nd
     da[:, 0 * H : 1 * H] = dc * (g - c_prev) * dsigmoid(i)
     da[:, 1 * H : 2 * H] = dc * i * dtanh(g)
     da[:, 2 * H : 3 * H] = do * dsigmoid(o)
-    dh_prev = da @ p["weight_hh"]
     dc_prev = dc * (1.0 - i)
     grads["bias_hh"] = da.sum(axis=0)
-    return da, da, (dh_prev, dc_prev), grads
+    return da, da, (0.0, dc_prev), grads

@@ -28,11 +28,11 @@ class GRUCache(NamedTuple):
     hw_n: np.ndarray  # W_hn h_{t-1} + b_hn
 
 
-def gru_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, GRUCache]:
-    """One step: xw_t (N, 3H), state (h_{t-1},) -> (h_t,), cache."""
+def gru_step(xw_t: np.ndarray, hw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, GRUCache]:
+    """One step: xw_t (N, 3H), hw_t = W_hh h_{t-1} (N, 3H), state (h_{t-1},) -> (h_t,), cache."""
     (h_prev,) = state
     H = h_prev.shape[1]
-    hw = h_prev @ p["weight_hh"].T + p["bias_hh"]  # (N, 3H)
+    hw = hw_t + p["bias_hh"]  # (N, 3H)
     r = sigmoid(xw_t[:, 0 * H : 1 * H] + hw[:, 0 * H : 1 * H])
     z = sigmoid(xw_t[:, 1 * H : 2 * H] + hw[:, 1 * H : 2 * H])
     hw_n = hw[:, 2 * H : 3 * H]
@@ -42,9 +42,10 @@ def gru_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[
 
 
 def gru_step_backward(dstate: State, cache: GRUCache, p: dict[str, np.ndarray]):
-    """Backward of ``gru_step``: (dh_t,) -> (dxw_t, dhw_t, (dh_{t-1},), grads).
+    """Backward of ``gru_step``: (dh_t,) -> (dxw_t, dhw_t, (dh_{t-1} through z * h_{t-1},), grads).
 
-    ``dxw_t`` and ``dhw_t`` differ in the n chunk: the reset gate scales only the recurrent part.
+    ``dxw_t`` and ``dhw_t`` differ in the n chunk: the reset gate scales only the recurrent part. The
+    sequence driver adds the path through W_hh h_{t-1}, dhw_t W_hh.
     """
     (dh_t,) = dstate
     h_prev, r, z, n, hw_n = cache
@@ -56,5 +57,4 @@ def gru_step_backward(dstate: State, cache: GRUCache, p: dict[str, np.ndarray]):
     dxw[:, 2 * H : 3 * H] = da_n
     dhw = dxw.copy()
     dhw[:, 2 * H : 3 * H] *= r
-    dh_prev = dh_t * z + dhw @ p["weight_hh"]
-    return dxw, dhw, (dh_prev,), {"bias_hh": dhw.sum(axis=0)}
+    return dxw, dhw, (dh_t * z,), {"bias_hh": dhw.sum(axis=0)}

@@ -82,11 +82,13 @@ class LayerNormCache(NamedTuple):
     r: np.ndarray
 
 
-def layernorm_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, LayerNormCache]:
-    """One step: xw_t (N, 4H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
-    h_prev, c_prev = state
+def layernorm_step(
+    xw_t: np.ndarray, hw_t: np.ndarray, state: State, p: dict[str, np.ndarray]
+) -> tuple[State, LayerNormCache]:
+    """One step: xw_t (N, 4H), hw_t = W_hh h_{t-1} (N, 4H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
+    _, c_prev = state
     H = c_prev.shape[1]
-    hw_hat, hw_rstd = layer_norm(h_prev @ p["weight_hh"].T)  # (N, 4H)
+    hw_hat, hw_rstd = layer_norm(hw_t)  # (N, 4H)
     a = xw_t + p["ln_weight_hh"] * hw_hat + p["bias_hh"]
     i = sigmoid(a[:, 0 * H : 1 * H])
     f = sigmoid(a[:, 1 * H : 2 * H])
@@ -101,7 +103,7 @@ def layernorm_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> 
 
 
 def layernorm_step_backward(dstate: State, cache: LayerNormCache, p: dict[str, np.ndarray]):
-    """Backward of ``layernorm_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (dh_{t-1}, dc_{t-1}), grads).
+    """Backward of ``layernorm_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (0, dc_{t-1}), grads).
 
     ``dhw_t`` is the gradient of the raw recurrent product W_hh h_{t-1}, before its layer norm.
     """
@@ -123,6 +125,5 @@ def layernorm_step_backward(dstate: State, cache: LayerNormCache, p: dict[str, n
     grads["bias_hh"] = da.sum(axis=0)
     grads["ln_weight_hh"] = (da * hw_hat).sum(axis=0)
     dhw = layer_norm_backward(da * p["ln_weight_hh"], hw_hat, hw_rstd)
-    dh_prev = dhw @ p["weight_hh"]
     dc_prev = dc * f
-    return da, dhw, (dh_prev, dc_prev), grads
+    return da, dhw, (0.0, dc_prev), grads

@@ -33,11 +33,11 @@ class LSTMCache(NamedTuple):
     r: np.ndarray  # o * tanh(c_t), h_t before the projection
 
 
-def lstm_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, LSTMCache]:
-    """One step: xw_t (N, 4H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
-    h_prev, c_prev = state
+def lstm_step(xw_t: np.ndarray, hw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, LSTMCache]:
+    """One step: xw_t (N, 4H), hw_t = W_hh h_{t-1} (N, 4H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
+    _, c_prev = state
     H = c_prev.shape[1]
-    a = xw_t + h_prev @ p["weight_hh"].T + p["bias_hh"]  # (N, 4H)
+    a = xw_t + hw_t + p["bias_hh"]  # (N, 4H)
     i = sigmoid(a[:, 0 * H : 1 * H])
     f = sigmoid(a[:, 1 * H : 2 * H])
     g = np.tanh(a[:, 2 * H : 3 * H])
@@ -50,10 +50,12 @@ def lstm_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple
 
 
 def lstm_step_backward(dstate: State, cache: LSTMCache, p: dict[str, np.ndarray]):
-    """Backward of ``lstm_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (dh_{t-1}, dc_{t-1}), grads).
+    """Backward of ``lstm_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (0, dc_{t-1}), grads).
 
     ``dxw_t`` is the gradient of the input pre-activation, ``dhw_t`` that of W_hh h_{t-1} (here the
-    same array: both are added into a_t); ``grads`` holds this step's share of the small parameters.
+    same array: both are added into a_t); h_{t-1} reaches the step only through W_hh h_{t-1}, so its
+    direct gradient is 0 (the sequence driver adds dhw_t W_hh). ``grads``: this step's share of the
+    small parameters.
     """
     dh_t, dc_t = dstate
     c_prev, i, f, g, o, tanh_c, r = cache
@@ -67,7 +69,6 @@ def lstm_step_backward(dstate: State, cache: LSTMCache, p: dict[str, np.ndarray]
     da[:, 1 * H : 2 * H] = dc * c_prev * dsigmoid(f)
     da[:, 2 * H : 3 * H] = dc * i * dtanh(g)
     da[:, 3 * H : 4 * H] = do * dsigmoid(o)
-    dh_prev = da @ p["weight_hh"]
     dc_prev = dc * f
     grads["bias_hh"] = da.sum(axis=0)
-    return da, da, (dh_prev, dc_prev), grads
+    return da, da, (0.0, dc_prev), grads

@@ -34,11 +34,13 @@ class PeepholeCache(NamedTuple):
     r: np.ndarray
 
 
-def peephole_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> tuple[State, PeepholeCache]:
-    """One step: xw_t (N, 4H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
-    h_prev, c_prev = state
+def peephole_step(
+    xw_t: np.ndarray, hw_t: np.ndarray, state: State, p: dict[str, np.ndarray]
+) -> tuple[State, PeepholeCache]:
+    """One step: xw_t (N, 4H), hw_t = W_hh h_{t-1} (N, 4H), state (h_{t-1}, c_{t-1}) -> (h_t, c_t), cache."""
+    _, c_prev = state
     H = c_prev.shape[1]
-    a = xw_t + h_prev @ p["weight_hh"].T + p["bias_hh"]  # (N, 4H)
+    a = xw_t + hw_t + p["bias_hh"]  # (N, 4H)
     i = sigmoid(a[:, 0 * H : 1 * H] + p["weight_ci"] * c_prev)
     f = sigmoid(a[:, 1 * H : 2 * H] + p["weight_cf"] * c_prev)
     g = np.tanh(a[:, 2 * H : 3 * H])
@@ -51,7 +53,7 @@ def peephole_step(xw_t: np.ndarray, state: State, p: dict[str, np.ndarray]) -> t
 
 
 def peephole_step_backward(dstate: State, cache: PeepholeCache, p: dict[str, np.ndarray]):
-    """Backward of ``peephole_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (dh_{t-1}, dc_{t-1}), grads)."""
+    """Backward of ``peephole_step``: (dh_t, dc_t) -> (dxw_t, dhw_t, (0, dc_{t-1}), grads)."""
     dh_t, dc_t = dstate
     c_prev, i, f, g, c_t, o, tanh_c, r = cache
     H = c_prev.shape[1]
@@ -66,10 +68,9 @@ def peephole_step_backward(dstate: State, cache: PeepholeCache, p: dict[str, np.
     da_i[:] = dc * g * dsigmoid(i)
     da_f[:] = dc * c_prev * dsigmoid(f)
     da[:, 2 * H : 3 * H] = dc * i * dtanh(g)
-    dh_prev = da @ p["weight_hh"]
     dc_prev = dc * f + da_i * p["weight_ci"] + da_f * p["weight_cf"]
     grads["weight_ci"] = (da_i * c_prev).sum(axis=0)
     grads["weight_cf"] = (da_f * c_prev).sum(axis=0)
     grads["weight_co"] = (da_o * c_t).sum(axis=0)
     grads["bias_hh"] = da.sum(axis=0)
-    return da, da, (dh_prev, dc_prev), grads
+    return da, da, (0.0, dc_prev), grads

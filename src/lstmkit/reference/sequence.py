@@ -17,6 +17,7 @@ import numpy as np
 from lstmkit.errors import ParameterError, ShapeError
 from lstmkit.reference.cells import CellFunctions, get_cell
 from lstmkit.reference.checks import as_float_array, check_input, check_lengths, check_state
+from lstmkit.reference.masks import DropoutMasks, check_masks
 from lstmkit.reference.params import Params, RecurrentConfig, infer_config, layer_params, param_name
 
 State = tuple[np.ndarray, ...]  # (h,) or (h, c), each (N, .) inside, (L*D, N, .) at the surface
@@ -28,14 +29,17 @@ class DirectionCache(NamedTuple):
     params: dict[str, np.ndarray]  # the layer's parameters under base names, absent biases as zeros
     input_cache: Any  # from the cell's project_input
     step_caches: list  # T step caches (NamedTuples)
-    h_seq: np.ndarray  # (T+1, N, P): h_{-1} .. h_{T-1} after masking, in this direction's time order
-    mask: np.ndarray | None  # (T, N, 1) bool, True at valid steps
+    recurrent_inputs: np.ndarray  # (T, N, P): m * h_{t-1}, what W_hh multiplied, in this direction's time order
+    recurrent_mask: np.ndarray | None  # (N, P)
+    keep: tuple[np.ndarray, ...] | None  # per state part (T, N, .) bool: True where the state is held
+    valid: np.ndarray | None  # (T, N, 1) bool, True at steps within the sequence's length
 
 
 class SequenceCache(NamedTuple):
     kind: str
     config: RecurrentConfig
     lengths: np.ndarray | None
+    masks: DropoutMasks
     directions: list[DirectionCache]  # index: layer * D + direction
 
 
@@ -67,45 +71,65 @@ def _with_zero_biases(p: dict[str, np.ndarray], config: RecurrentConfig, dtype) 
 
 
 def _run_direction(
-    cell: CellFunctions, p: dict[str, np.ndarray], x: np.ndarray, state: State, mask: np.ndarray | None
+    cell: CellFunctions,
+    p: dict[str, np.ndarray],
+    x: np.ndarray,
+    state: State,
+    valid: np.ndarray | None,
+    keep: tuple[np.ndarray, ...] | None,
+    recurrent_mask: np.ndarray | None,
 ) -> tuple[np.ndarray, State, DirectionCache]:
-    """One layer, one direction, in its own time order: x (T, N, H_in) -> out (T, N, P)."""
+    """One layer, one direction, in its own time order: x (T, N, H_in) -> out (T, N, P).
+
+    At each step: hw_t = W_hh (m * h_{t-1}); the cell's step; then every state unit that ``keep``
+    marks (padding, zoneout) holds its previous value.
+    """
     xw, input_cache = cell.project_input(x, p)  # (T, N, G*H)
-    h_seq = np.empty((len(xw) + 1, *state[0].shape), dtype=xw.dtype)  # (T+1, N, P)
-    h_seq[0] = state[0]
+    T, (N, P) = len(xw), state[0].shape
+    recurrent_inputs = np.empty((T, N, P), dtype=xw.dtype)
+    out = np.empty((T, N, P), dtype=xw.dtype)
     step_caches = []
     for t, xw_t in enumerate(xw):
-        new_state, step_cache = cell.step(xw_t, state, p)
-        if mask is not None:  # padded steps hold the state
-            new_state = tuple(np.where(mask[t], new, old) for new, old in zip(new_state, state, strict=True))
+        h_in = state[0] if recurrent_mask is None else state[0] * recurrent_mask
+        recurrent_inputs[t] = h_in
+        new_state, step_cache = cell.step(xw_t, h_in @ p["weight_hh"].T, state, p)
+        if keep is not None:
+            new_state = tuple(np.where(k[t], old, new) for k, new, old in zip(keep, new_state, state, strict=True))
         state = new_state
-        h_seq[t + 1] = state[0]
+        out[t] = state[0]
         step_caches.append(step_cache)
-    out = h_seq[1:] if mask is None else np.where(mask, h_seq[1:], 0.0)
-    return out, state, DirectionCache(p, input_cache, step_caches, h_seq, mask)
+    if valid is not None:
+        out = np.where(valid, out, 0.0)  # padded outputs are zero
+    cache = DirectionCache(p, input_cache, step_caches, recurrent_inputs, recurrent_mask, keep, valid)
+    return out, state, cache
 
 
 def _backprop_direction(
     cell: CellFunctions, cache: DirectionCache, dout: np.ndarray, dstate: State
 ) -> tuple[np.ndarray, State, dict[str, np.ndarray], np.ndarray]:
     """Backward of ``_run_direction``: dout (T, N, P), dstate at T-1 -> dx, dstate at -1, grads, dh."""
-    p, input_cache, step_caches, h_seq, mask = cache
+    p, input_cache, step_caches, recurrent_inputs, recurrent_mask, keep, valid = cache
     T, N, P = dout.shape
-    if mask is not None:
-        dout = np.where(mask, dout, 0.0)  # padded outputs are constant zeros
+    if valid is not None:
+        dout = np.where(valid, dout, 0.0)  # padded outputs are constant zeros
     dh_seq = np.empty_like(dout)  # (T, N, P)
     dxw = dhw = None
     grads: dict[str, np.ndarray] = {}
     for t in reversed(range(T)):
         dstate = (dstate[0] + dout[t], *dstate[1:])  # dL/dh_t: from the output at t and from step t+1
         dh_seq[t] = dstate[0]
-        if mask is None:
-            dxw_t, dhw_t, dstate, step_grads = cell.step_backward(dstate, step_caches[t], p)
-        else:
-            m = mask[t]
-            valid = tuple(np.where(m, d, 0.0) for d in dstate)
-            dxw_t, dhw_t, dprev, step_grads = cell.step_backward(valid, step_caches[t], p)
-            dstate = tuple(dp + np.where(m, 0.0, d) for dp, d in zip(dprev, dstate, strict=True))
+        if keep is None:
+            dnew, dheld = dstate, None
+        else:  # a held unit passes its gradient straight to the previous state
+            dnew = tuple(np.where(k[t], 0.0, d) for k, d in zip(keep, dstate, strict=True))
+            dheld = tuple(np.where(k[t], d, 0.0) for k, d in zip(keep, dstate, strict=True))
+        dxw_t, dhw_t, dprev, step_grads = cell.step_backward(dnew, step_caches[t], p)
+        dh_in = dhw_t @ p["weight_hh"]  # (N, P): through hw_t = W_hh (m * h_{t-1})
+        if recurrent_mask is not None:
+            dh_in *= recurrent_mask
+        dstate = (dprev[0] + dh_in, *dprev[1:])
+        if dheld is not None:
+            dstate = tuple(d + h for d, h in zip(dstate, dheld, strict=True))
         if dxw is None:
             dxw = np.empty((T, *dxw_t.shape), dtype=dout.dtype)  # (T, N, G*H)
             dhw = dxw if dhw_t is dxw_t else np.empty_like(dxw)  # one array where the cell adds both into a_t
@@ -114,11 +138,11 @@ def _backprop_direction(
             dhw[t] = dhw_t
         for name, value in step_grads.items():
             grads[name] = grads[name] + value if name in grads else value
-    grads["weight_hh"] = dhw.reshape(T * N, -1).T @ h_seq[:-1].reshape(T * N, P)  # (G*H, P)
+    grads["weight_hh"] = dhw.reshape(T * N, -1).T @ recurrent_inputs.reshape(T * N, P)  # (G*H, P)
     dx, input_grads = cell.project_input_backward(dxw, input_cache, p)
     grads.update(input_grads)
-    if mask is not None:
-        dh_seq = np.where(mask, dh_seq, 0.0)
+    if valid is not None:
+        dh_seq = np.where(valid, dh_seq, 0.0)
     return dx, dstate, grads, dh_seq
 
 
@@ -126,30 +150,66 @@ def _public_state(config: RecurrentConfig, state: State):
     return state if config.spec.has_cell_state else state[0]
 
 
-def _forward(config: RecurrentConfig, params: Params, x: np.ndarray, state0: State, lengths: np.ndarray | None):
+def _keep_masks(
+    config: RecurrentConfig,
+    masks: DropoutMasks,
+    k: int,
+    valid: np.ndarray | None,
+    shape: tuple[int, int],
+    lengths,
+    reverse: bool,
+) -> tuple[np.ndarray, ...] | None:
+    """Per state part, (T, N, .) bool: True where the unit holds its previous value (padding or zoneout)."""
+    zoneout = (masks.zoneout_h, masks.zoneout_c)[: 1 + config.spec.has_cell_state]
+    if valid is None and all(z is None for z in zoneout):
+        return None
+    keep = []
+    for z, size in zip(zoneout, (config.state_size, config.hidden_size), strict=False):
+        held = np.zeros((*shape, size), dtype=bool)
+        if valid is not None:
+            held |= ~valid
+        if z is not None:
+            held |= reverse_time(z[k], lengths) if reverse else z[k]
+        keep.append(held)
+    return tuple(keep)
+
+
+def _forward(
+    config: RecurrentConfig,
+    params: Params,
+    x: np.ndarray,
+    state0: State,
+    lengths: np.ndarray | None,
+    masks: DropoutMasks,
+):
     """``forward`` after validation; ``lengths`` may hold zeros here (chunks of truncated BPTT)."""
     cell = get_cell(config.kind)
     D = config.num_directions
-    mask = None if lengths is None else (np.arange(len(x))[:, None] < lengths)[:, :, None]  # (T, N, 1)
+    valid = None if lengths is None else (np.arange(len(x))[:, None] < lengths)[:, :, None]  # (T, N, 1)
     finals: list[State] = []
     caches: list[DirectionCache] = []
     layer_input = x
     for layer in range(config.num_layers):
+        if layer and masks.layer_input is not None:
+            layer_input = layer_input * masks.layer_input[layer - 1]  # dropout between layers
         outs = []
         for reverse in (False, True)[:D]:
             k = layer * D + reverse
             p = _with_zero_biases(layer_params(params, layer, reverse), config, x.dtype)
             xin = reverse_time(layer_input, lengths) if reverse else layer_input
-            out, final, cache = _run_direction(cell, p, xin, tuple(s[k] for s in state0), mask)
+            keep = _keep_masks(config, masks, k, valid, x.shape[:2], lengths, reverse)
+            recurrent_mask = None if masks.recurrent is None else masks.recurrent[k]
+            out, final, cache = _run_direction(cell, p, xin, tuple(s[k] for s in state0), valid, keep, recurrent_mask)
             outs.append(reverse_time(out, lengths) if reverse else out)
             finals.append(final)
             caches.append(cache)
         layer_input = np.concatenate(outs, axis=2) if D == 2 else outs[0]  # (T, N, D*P)
     state = tuple(np.stack(parts) for parts in zip(*finals, strict=True))  # (L*D, N, .)
-    return layer_input, _public_state(config, state), SequenceCache(config.kind, config, lengths, caches)
+    cache = SequenceCache(config.kind, config, lengths, masks, caches)
+    return layer_input, _public_state(config, state), cache
 
 
-def forward(kind: str, params: Params, x, state=None, lengths=None):
+def forward(kind: str, params: Params, x, state=None, lengths=None, masks: DropoutMasks | None = None):
     """Run a (stacked, optionally bidirectional) recurrent layer over a batch of sequences.
 
     Args:
@@ -159,6 +219,7 @@ def forward(kind: str, params: Params, x, state=None, lengths=None):
         state: initial state, ``(h_0, c_0)`` for the LSTM kinds, ``h_0`` otherwise; shapes (L*D, N, P)
             and (L*D, N, H); zeros if None.
         lengths: (N,) valid steps of each sequence, in [1, T]; None means all T.
+        masks: fixed dropout / zoneout masks (``DropoutMasks``); None for none.
 
     Returns:
         out (T, N, D*P), the final state (structured like ``state``), and the cache for ``backward``.
@@ -166,9 +227,11 @@ def forward(kind: str, params: Params, x, state=None, lengths=None):
     config = infer_config(kind, params)
     dtype = params["weight_ih_l0"].dtype
     x = check_input(x, config, dtype)
-    lengths = check_lengths(lengths, x.shape[0], x.shape[1])
-    state0 = check_state(state, config, x.shape[1], dtype)
-    return _forward(config, params, x, state0, lengths)
+    T, N = x.shape[:2]
+    lengths = check_lengths(lengths, T, N)
+    state0 = check_state(state, config, N, dtype)
+    masks = check_masks(masks, config, T, N, dtype)
+    return _forward(config, params, x, state0, lengths, masks)
 
 
 def backward_detailed(kind: str, params: Params, cache: SequenceCache, dout, dstate=None) -> BackwardResult:
@@ -177,7 +240,7 @@ def backward_detailed(kind: str, params: Params, cache: SequenceCache, dout, dst
     if not isinstance(cache, SequenceCache) or cache.kind != kind or cache.config != config:
         raise ParameterError(f"cache does not come from forward({kind!r}, ...) with these parameters")
     dtype = params["weight_ih_l0"].dtype
-    T, N = len(cache.directions[0].step_caches), cache.directions[0].h_seq.shape[1]
+    T, N = len(cache.directions[0].step_caches), cache.directions[0].recurrent_inputs.shape[1]
     D, P = config.num_directions, config.state_size
     if dout is None:
         dout = np.zeros((T, N, D * P), dtype=dtype)
@@ -185,7 +248,7 @@ def backward_detailed(kind: str, params: Params, cache: SequenceCache, dout, dst
     if dout.shape != (T, N, D * P):
         raise ShapeError(f"expected dout of shape {(T, N, D * P)} like the output, got {dout.shape}")
     dfinal = check_state(dstate, config, N, dtype, name="dstate")
-    cell, lengths = get_cell(kind), cache.lengths
+    cell, lengths, masks = get_cell(kind), cache.lengths, cache.masks
     grads: dict[str, np.ndarray] = {}
     dstate0: list[State] = [()] * (config.num_layers * D)
     dh = np.empty((config.num_layers * D, T, N, P), dtype=dtype)
@@ -202,6 +265,8 @@ def backward_detailed(kind: str, params: Params, cache: SequenceCache, dout, dst
             dx = dx + (reverse_time(dx_k, lengths) if reverse else dx_k)
             dh[k] = reverse_time(dh_k, lengths) if reverse else dh_k
             grads |= {param_name(name, layer, reverse): g for name, g in layer_grads.items()}
+        if layer and masks.layer_input is not None:
+            dx = dx * masks.layer_input[layer - 1]
         dout = dx  # the gradient of this layer's input is the upstream gradient of the layer below
     ordered = {key: grads[key] for key in params}
     state_grad = tuple(np.stack(parts) for parts in zip(*dstate0, strict=True))
@@ -247,7 +312,7 @@ def truncated_backward(kind: str, params: Params, x, chunk_size: int, loss_grad,
     for start in range(0, T, chunk_size):
         chunk = x[start : start + chunk_size]
         chunk_lengths = None if lengths is None else np.clip(lengths - start, 0, len(chunk))
-        out, final, cache = _forward(config, params, chunk, state, chunk_lengths)
+        out, final, cache = _forward(config, params, chunk, state, chunk_lengths, DropoutMasks())
         loss, dout = loss_grad(out, start)
         chunk_grads = backward_detailed(kind, params, cache, dout).params
         total_loss += loss
