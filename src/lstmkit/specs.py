@@ -99,3 +99,59 @@ def get_spec(kind: str) -> CellSpec:
         return CELLS[kind]
     except (KeyError, TypeError):
         raise UnknownCellError(f"unknown cell kind {kind!r}; expected one of {', '.join(map(repr, CELLS))}") from None
+
+
+def param_name(base: str, layer: int, reverse: bool) -> str:
+    """``param_name("weight_ih", 1, True) == "weight_ih_l1_reverse"``."""
+    return f"{base}_l{layer}{'_reverse' if reverse else ''}"
+
+
+@dataclass(frozen=True)
+class RecurrentConfig:
+    """The sizes a parameter dict describes; see ``infer_config``."""
+
+    kind: str
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    bidirectional: bool = False
+    bias: bool = True
+    proj_size: int = 0
+
+    @property
+    def spec(self) -> CellSpec:
+        return get_spec(self.kind)
+
+    @property
+    def num_directions(self) -> int:
+        """D: 2 if bidirectional else 1."""
+        return 2 if self.bidirectional else 1
+
+    @property
+    def state_size(self) -> int:
+        """P: the size of h (the projected size if ``proj_size > 0``, else H)."""
+        return self.proj_size or self.hidden_size
+
+    def layer_input_size(self, layer: int) -> int:
+        """H_in of ``layer``: the input size for layer 0, D*P above it."""
+        return self.input_size if layer == 0 else self.num_directions * self.state_size
+
+    def expected_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every key of the parameter dict with its shape, in ``torch.nn`` ``state_dict()`` order."""
+        spec, H, P = self.spec, self.hidden_size, self.state_size
+        GH = spec.num_chunks * H
+        sizes = {"H": H, "G*H": GH}
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer in range(self.num_layers):
+            for reverse in range(self.num_directions):
+                base = {"weight_ih": (GH, self.layer_input_size(layer)), "weight_hh": (GH, P)}
+                if self.bias:
+                    base |= {"bias_ih": (GH,), "bias_hh": (GH,)}
+                if self.proj_size:
+                    base["weight_hr"] = (P, H)
+                for extra in spec.extra_params:
+                    if self.bias or not extra.is_bias:
+                        base[extra.name] = (sizes[extra.size],)
+                for name, shape in base.items():
+                    shapes[param_name(name, layer, bool(reverse))] = shape
+        return shapes

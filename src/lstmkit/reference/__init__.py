@@ -8,10 +8,10 @@ Pure NumPy, float64 by default, never imports torch. Everything else in lstmkit 
     grads, dx, dstate0 = ref.backward("lstm", params, cache, dout, dstate=None)
 """
 
+from lstmkit.masks import DropoutMasks
 from lstmkit.reference.gradcheck import check_gradients, numerical_gradient, relative_error
 from lstmkit.reference.linear import affine, affine_backward
 from lstmkit.reference.losses import cross_entropy_loss, mse_loss
-from lstmkit.reference.masks import DropoutMasks
 from lstmkit.reference.optim import SGD, Adam, clip_grad_norm, global_norm
 from lstmkit.reference.params import RecurrentConfig, infer_config, init_params, param_name
 from lstmkit.reference.sequence import (

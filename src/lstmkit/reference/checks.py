@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lstmkit.errors import DataError, ShapeError
-from lstmkit.reference.params import RecurrentConfig
+from lstmkit.specs import RecurrentConfig
 
 
 def _finite(name: str, a: np.ndarray) -> None:

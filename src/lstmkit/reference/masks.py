@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
 from lstmkit.errors import ParameterError, ShapeError
-from lstmkit.reference.params import RecurrentConfig
-
-
-class DropoutMasks(NamedTuple):
-    """Fixed regularization masks for one forward pass (None: off). Values, not probabilities.
-
-    - ``layer_input``: L-1 arrays (T, N, D*P) multiplying the input of layers 1 .. L-1 (torch's
-      ``dropout`` between layers; entries 0 or 1/(1-p));
-    - ``recurrent``: (L*D, N, P) multiplying h_{t-1} inside W_hh h_{t-1} at every step, one mask per
-      sequence (variational dropout, Gal & Ghahramani 2016; entries 0 or 1/(1-p));
-    - ``zoneout_h``, ``zoneout_c``: (L*D, T, N, P) and (L*D, T, N, H) bool, True where the unit keeps
-      its previous value (zoneout, Krueger et al. 2016): h_t = h_{t-1} there. Indexed by position in
-      the sequence, for both directions.
-    """
-
-    layer_input: list[np.ndarray] | None = None
-    recurrent: np.ndarray | None = None
-    zoneout_h: np.ndarray | None = None
-    zoneout_c: np.ndarray | None = None
+from lstmkit.masks import DropoutMasks
+from lstmkit.specs import RecurrentConfig
 
 
 def check_masks(masks: DropoutMasks | None, config: RecurrentConfig, T: int, N: int, dtype) -> DropoutMasks:

@@ -15,9 +15,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from lstmkit.errors import ParameterError, ShapeError
+from lstmkit.masks import DropoutMasks
 from lstmkit.reference.cells import CellFunctions, get_cell
 from lstmkit.reference.checks import as_float_array, check_input, check_lengths, check_state
-from lstmkit.reference.masks import DropoutMasks, check_masks
+from lstmkit.reference.masks import check_masks
 from lstmkit.reference.params import Params, RecurrentConfig, infer_config, layer_params, param_name
 
 State = tuple[np.ndarray, ...]  # (h,) or (h, c), each (N, .) inside, (L*D, N, .) at the surface
