@@ -1,0 +1,45 @@
+"""Backend registry: which implementation runs a layer's forward.
+
+- ``native``: the readable time loop (every cell and option; gate traces); the torch-side oracle.
+- ``fused``: torch's own kernels, for what ``torch.nn.LSTM/GRU/RNN`` support.
+- ``auto``: ``fused`` whenever it can honour the call, else ``native``.
+
+A backend asked for something it cannot do raises a ``ParameterError`` that says why; nothing is
+silently ignored.
+"""
+
+from __future__ import annotations
+
+from lstmkit.errors import ParameterError
+from lstmkit.nn.backends.fused import KERNELS as FUSED_KINDS
+
+BACKENDS = ("auto", "native", "fused")
+
+
+def check_backend(name: str) -> str:
+    if name not in BACKENDS:
+        raise ParameterError(f"unknown backend {name!r}; expected one of {', '.join(map(repr, BACKENDS))}")
+    return name
+
+
+def fused_refusal(kind: str, stochastic_recurrence: bool, return_gates: bool, masks: bool) -> str | None:
+    """Why the fused backend cannot run this call, or None if it can."""
+    if kind not in FUSED_KINDS:
+        return f"cell {kind!r} (torch's kernels have {', '.join(map(repr, FUSED_KINDS))})"
+    if stochastic_recurrence:
+        return "recurrent_dropout or zoneout in training mode"
+    if return_gates:
+        return "return_gates=True"
+    if masks:
+        return "fixed masks"
+    return None
+
+
+def choose(name: str, kind: str, stochastic_recurrence: bool, return_gates: bool, masks: bool) -> str:
+    """The backend that runs this call: ``name`` itself, or for ``auto`` the fastest that can."""
+    refusal = fused_refusal(kind, stochastic_recurrence, return_gates, masks)
+    if name == "auto":
+        return "native" if refusal else "fused"
+    if name == "fused" and refusal:
+        raise ParameterError(f"backend 'fused' cannot run {refusal}; use backend='native' or 'auto'")
+    return name
