@@ -61,8 +61,9 @@ def compare_with_reference(layer, kind, x, state0, lengths, rng, masks=None):
 )
 def test_native_backend_matches_reference(kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths):
     rng = np.random.default_rng(0)
-    options = dict(bias=bias, batch_first=batch_first, bidirectional=bidirectional, num_layers=num_layers,
-                   backend="native")
+    options = dict(
+        bias=bias, batch_first=batch_first, bidirectional=bidirectional, num_layers=num_layers, backend="native"
+    )
     if proj_size:
         options["proj_size"] = proj_size
     torch.manual_seed(1)
@@ -79,8 +80,7 @@ def test_native_backend_matches_reference(kind, bias, batch_first, bidirectional
 def test_training_mode_with_fixed_masks_matches_reference(kind):
     """Dropout between layers, recurrent dropout and zoneout, given the same masks as the reference."""
     rng = np.random.default_rng(3)
-    layer = make_layer(kind, H_IN, H, num_layers=2, bidirectional=True, dropout=0.3, recurrent_dropout=0.3,
-                       zoneout=0.2)
+    layer = make_layer(kind, H_IN, H, num_layers=2, bidirectional=True, dropout=0.3, recurrent_dropout=0.3, zoneout=0.2)
     layer.train()
     masks = random_masks(kind, reference_params(layer), T, N, rng)
     x = rng.normal(size=(T, N, H_IN))

@@ -332,6 +332,7 @@ class GRU(_RecurrentLayer):
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
         backend: str = "auto",
+        proj_size: int = 0,
     ):
         super().__init__(
             "gru",
@@ -342,7 +343,7 @@ class GRU(_RecurrentLayer):
             batch_first,
             dropout,
             bidirectional,
-            0,
+            proj_size,
             device,
             dtype,
             recurrent_dropout,
@@ -374,6 +375,7 @@ class RNN(_RecurrentLayer):
         recurrent_dropout: float = 0.0,
         zoneout: float = 0.0,
         backend: str = "auto",
+        proj_size: int = 0,
     ):
         if nonlinearity not in ("tanh", "relu"):
             raise ParameterError(f"expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}")
@@ -386,7 +388,7 @@ class RNN(_RecurrentLayer):
             batch_first,
             dropout,
             bidirectional,
-            0,
+            proj_size,
             device,
             dtype,
             recurrent_dropout,
