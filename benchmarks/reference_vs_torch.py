@@ -15,29 +15,17 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"  # before NumPy loads its BLAS
 
 import argparse
-import json
-import platform
-import statistics
-import time
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 
+sys.path.insert(0, str(Path(__file__).parent))
+from common import compare, write_results
 from lstmkit import reference as ref
 
 N, T, H_IN, H = 64, 100, 64, 256
-
-
-def time_call(fn, repeats: int) -> float:
-    """Seconds per call, best of ``repeats`` consecutive calls (after the round's first warm call)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
@@ -71,36 +59,16 @@ def main() -> None:
         out, _ = module(x_t)
         out.backward(dout_t)
 
-    rows = {}
-    for name, ours, theirs in (
-        ("forward", reference_forward, torch_forward),
-        ("forward+backward", reference_train, torch_train),
-    ):
-        ours_times, theirs_times, ratios = [], [], []
-        for _ in range(args.rounds):
-            a = time_call(ours, args.repeats)
-            b = time_call(theirs, args.repeats)
-            ours_times.append(a)
-            theirs_times.append(b)
-            ratios.append(a / b)
-        rows[name] = {
-            "reference_ms": 1e3 * statistics.median(ours_times),
-            "torch_ms": 1e3 * statistics.median(theirs_times),
-            "ratio": statistics.median(ratios),
-        }
-
+    rows = {
+        "forward": compare(reference_forward, torch_forward, args.rounds, args.repeats),
+        "forward+backward": compare(reference_train, torch_train, args.rounds, args.repeats),
+    }
     print(f"N {N}, T {T}, H_in {H_IN}, H {H}, float32, 1 thread; torch {torch.__version__}, numpy {np.__version__}")
     print(f"{'pass':<18}{'reference ms':>14}{'torch.nn ms':>14}{'ratio':>8}")
     for name, row in rows.items():
-        print(f"{name:<18}{row['reference_ms']:>14.1f}{row['torch_ms']:>14.1f}{row['ratio']:>8.2f}")
-    out = Path(__file__).parent / "results" / "reference_vs_torch.json"
-    out.parent.mkdir(exist_ok=True)
-    machine = {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count()}
-    out.write_text(
-        json.dumps(
-            {"config": {"N": N, "T": T, "H_in": H_IN, "H": H, "dtype": "float32"}, "machine": machine, "results": rows},
-            indent=2,
-        )
+        print(f"{name:<18}{row['ours_ms']:>14.1f}{row['theirs_ms']:>14.1f}{row['ratio']:>8.2f}")
+    write_results(
+        "reference_vs_torch", {"config": {"N": N, "T": T, "H_in": H_IN, "H": H, "dtype": "float32"}, "results": rows}
     )
 
 
