@@ -26,3 +26,11 @@ class UnknownCellError(ParameterError):
 
 class DataError(LstmkitError, ValueError):
     """Input values that cannot be used: NaN or inf, lengths out of range, labels out of range."""
+
+
+class CheckpointError(LstmkitError, ValueError):
+    """A checkpoint that cannot be read: missing, truncated, tampered with, or not lstmkit's."""
+
+
+class TrainingError(LstmkitError, RuntimeError):
+    """Training cannot go on, e.g. a NaN or inf loss or gradient (the message names the step and batch)."""

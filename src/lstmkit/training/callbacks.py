@@ -1,0 +1,65 @@
+"""Callbacks: code that runs at fixed points of ``Trainer.fit`` (on rank 0 only, under torchrun)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from lstmkit.errors import ParameterError
+
+
+class Callback:
+    """Override any of the hooks; ``trainer.should_stop = True`` ends training after this epoch."""
+
+    def on_fit_start(self, trainer) -> None:
+        """Before the first step (also when resuming)."""
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        """After validation; ``logs`` is the epoch's row of ``trainer.history_``."""
+
+    def on_fit_end(self, trainer) -> None:
+        """After the last epoch and the best-weights restore."""
+
+
+class CSVLogger(Callback):
+    """The history, one row per epoch, rewritten atomically after each epoch (never a half-written file)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        columns = list(dict.fromkeys(key for row in trainer.history_ for key in row))
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(trainer.history_)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", newline="") as handle:
+            handle.write(buffer.getvalue())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+
+class TensorBoardLogger(Callback):
+    """Every logged value as a TensorBoard scalar per epoch (needs the ``tensorboard`` extra)."""
+
+    def __init__(self, log_dir: str | Path):
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ParameterError("TensorBoardLogger needs TensorBoard: pip install 'lstmkit[tensorboard]'") from None
+        self.writer = SummaryWriter(str(log_dir))
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        for key, value in logs.items():
+            if key != "epoch" and isinstance(value, int | float):
+                self.writer.add_scalar(key, value, logs["epoch"])
+        self.writer.flush()
+
+    def on_fit_end(self, trainer) -> None:
+        self.writer.close()

@@ -1,0 +1,368 @@
+"""One training loop for every task: the model, the loss and the data are arguments, nothing more.
+
+``Trainer(model, loss, config).fit(train, val)`` runs epochs of mini-batch steps with the practices
+the field has settled on: Adam/AdamW/SGD with L2 or decoupled weight decay, per-parameter-group
+learning rates, global-norm gradient clipping, learning-rate schedules, validation each epoch, early
+stopping with best-weights restore, checkpoints that survive crashes (and resume to the same weights as
+an uninterrupted run), a policy for NaN/inf, and multi-process data parallelism under ``torchrun``.
+
+A batch is ``(inputs, targets)``; a step computes ``loss(model(inputs), targets)``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from lstmkit.errors import DataError, ParameterError, TrainingError
+from lstmkit.training import distributed
+from lstmkit.training.callbacks import Callback
+from lstmkit.training.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.training.data import as_dataset, batch_indices, fetch
+from lstmkit.training.state import optimizer_from_flat, optimizer_to_flat
+
+log = logging.getLogger("lstmkit.training")
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = (None, "cosine", "step", "plateau")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of a training run; each default is the common, safe choice for small recurrent models."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3  # Adam's usual step size
+    optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
+    momentum: float = 0.9  # SGD only
+    weight_decay: float = 0.0  # L2 for adam/sgd, decoupled for adamw
+    param_group_lrs: dict[str, float] = field(default_factory=dict)  # parameter-name prefix -> its own lr
+    clip_grad_norm: float | None = 1.0  # recurrent nets: clip the global norm (Pascanu et al. 2013)
+    lr_schedule: str | None = None  # None | "cosine" (per step) | "step" (every lr_step_epochs) | "plateau"
+    lr_step_epochs: int = 10
+    lr_gamma: float = 0.5
+    monitor: str = "val_loss"  # early stopping, plateau schedule and best weights (train_loss without val)
+    early_stopping_patience: int | None = None  # epochs without improvement before stopping
+    min_delta: float = 0.0
+    restore_best: bool = True  # end with the best monitored weights
+    nonfinite: str = "raise"  # NaN/inf loss or gradient: "raise" (stop, keep the last good checkpoint) or "skip"
+    shuffle: bool = True
+    seed: int = 0
+    checkpoint_dir: str | None = None
+    checkpoint_every: int | None = None  # steps between checkpoints; one is always written at each epoch end
+    progress: bool | None = None  # None: a progress bar on a terminal, log lines otherwise
+
+    def __post_init__(self):
+        checks = [
+            (self.epochs >= 1, f"expected epochs >= 1, got {self.epochs}"),
+            (self.batch_size >= 1, f"expected batch_size >= 1, got {self.batch_size}"),
+            (self.lr > 0, f"expected lr > 0, got {self.lr}"),
+            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}"),
+            (self.lr_schedule in SCHEDULES, f"unknown lr_schedule {self.lr_schedule!r}; expected one of {SCHEDULES}"),
+            (self.nonfinite in ("raise", "skip"), f"expected nonfinite 'raise' or 'skip', got {self.nonfinite!r}"),
+            (
+                self.clip_grad_norm is None or self.clip_grad_norm > 0,
+                f"expected clip_grad_norm > 0 or None, got {self.clip_grad_norm}",
+            ),
+            (self.checkpoint_every is None or self.checkpoint_every >= 1, "expected checkpoint_every >= 1 or None"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ParameterError(message)
+
+
+class Trainer:
+    """Train ``model`` on ``loss(model(inputs), targets)``; see the module docstring.
+
+    After ``fit``: ``history_`` (one dict per epoch: epoch, train_loss, val_loss, metrics, lr, seconds,
+    skipped_batches), ``best_`` (the best monitored value), ``step_`` (optimizer steps taken).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+        config: TrainConfig | None = None,
+        callbacks: Sequence[Callback] = (),
+        metrics: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] | None = None,
+    ):
+        self.model = model
+        self.loss = loss
+        self.config = config or TrainConfig()
+        self.callbacks = list(callbacks)
+        self.metrics = dict(metrics or {})
+        self.should_stop = False
+
+    # ---- set-up --------------------------------------------------------------------------------
+
+    def _optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        c = self.config
+        groups: dict[str, list] = {prefix: [] for prefix in c.param_group_lrs}
+        rest = []
+        for name, parameter in model.named_parameters():
+            prefix = next((p for p in c.param_group_lrs if name.startswith(p)), None)
+            (groups[prefix] if prefix is not None else rest).append(parameter)
+        empty = [prefix for prefix, params in groups.items() if not params]
+        if empty:
+            names = [name for name, _ in model.named_parameters()]
+            raise ParameterError(f"param_group_lrs prefixes {empty} match no parameter; parameters are {names}")
+        param_groups = [{"params": rest}] if rest else []
+        param_groups += [{"params": params, "lr": c.param_group_lrs[prefix]} for prefix, params in groups.items()]
+        if c.optimizer == "sgd":
+            return torch.optim.SGD(param_groups, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay)
+        kind = torch.optim.Adam if c.optimizer == "adam" else torch.optim.AdamW
+        return kind(param_groups, lr=c.lr, weight_decay=c.weight_decay)
+
+    def _scheduler(self, optimizer, steps_per_epoch: int):
+        c = self.config
+        if c.lr_schedule == "cosine":
+            return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=c.epochs * steps_per_epoch)
+        if c.lr_schedule == "step":
+            return torch.optim.lr_scheduler.StepLR(optimizer, step_size=c.lr_step_epochs, gamma=c.lr_gamma)
+        if c.lr_schedule == "plateau":
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=c.lr_gamma, patience=2)
+        return None
+
+    def _preflight(self, model, dataset, collate, val_dataset, val_collate) -> None:
+        """Run the loss on the first batch of each set, without a step: bad targets fail here, with a DataError."""
+        was_training = model.training
+        model.eval()
+        try:
+            self._check_batches(model, dataset, collate, val_dataset, val_collate)
+        finally:
+            model.train(was_training)
+
+    def _check_batches(self, model, dataset, collate, val_dataset, val_collate) -> None:
+        for name, data, coll in (("train", dataset, collate), ("val", val_dataset, val_collate)):
+            if data is None:
+                continue
+            if len(data) == 0:
+                raise DataError(f"{name} data is empty: expected at least one sample")
+            x, y = fetch(data, coll, torch.arange(min(len(data), self.config.batch_size)))
+            with torch.no_grad():
+                output = model(x)
+                if isinstance(self.loss, nn.CrossEntropyLoss | nn.NLLLoss):
+                    classes = output.shape[1] if output.dim() > 1 else None
+                    if y.is_floating_point():
+                        raise DataError(f"expected integer class labels in the {name} targets, got {y.dtype}")
+                    labels = torch.as_tensor(data.tensors[1]) if hasattr(data, "tensors") else y
+                    valid = labels[labels != self.loss.ignore_index]
+                    if classes is not None and len(valid) and (valid.min() < 0 or valid.max() >= classes):
+                        raise DataError(
+                            f"expected {name} labels in [0, {classes}) for a model with {classes} "
+                            f"outputs, got labels from {int(valid.min())} to {int(valid.max())}"
+                        )
+                try:
+                    value = self.loss(output, y)
+                except (RuntimeError, ValueError, IndexError) as error:
+                    raise DataError(f"the loss cannot be computed on the first {name} batch: {error}") from None
+                if value.dim() != 0:
+                    raise DataError(f"expected the loss to return a scalar, got shape {tuple(value.shape)}")
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def _save(self, model, optimizer, scheduler, epoch: int, batches_done: int, losses: list, path: Path) -> None:
+        tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+        opt_tensors, opt_state = optimizer_to_flat(optimizer)
+        tensors |= opt_tensors
+        tensors["rng.torch"] = torch.get_rng_state()
+        if self._best_weights is not None:
+            tensors |= {f"best.{k}": v for k, v in self._best_weights.items()}
+        state = {
+            "config": asdict(self.config),
+            "epoch": epoch,
+            "batches_done": batches_done,
+            "epoch_losses": losses,  # this epoch's so far, so a resumed epoch logs the same mean
+            "step": self.step_,
+            "history": self.history_,
+            "best": self.best_ if math.isfinite(self.best_) else None,
+            "bad_epochs": self._bad_epochs,
+            "skipped": self._skipped,
+            "optimizer": opt_state,
+            "scheduler": None if scheduler is None else _jsonable(scheduler.state_dict()),
+        }
+        save_checkpoint(path, tensors, state)
+
+    def _restore(self, path, model, optimizer, scheduler) -> tuple[int, int, list[float]]:
+        tensors, state = load_checkpoint(path)
+        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        optimizer_from_flat(optimizer, tensors, state["optimizer"])
+        if scheduler is not None and state["scheduler"] is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(tensors["rng.torch"])
+        best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        self._best_weights = best or None
+        self.history_, self.step_ = state["history"], state["step"]
+        self.best_ = math.inf if state["best"] is None else state["best"]
+        self._bad_epochs, self._skipped = state["bad_epochs"], state["skipped"]
+        return state["epoch"], state["batches_done"], state["epoch_losses"]
+
+    # ---- the loop ------------------------------------------------------------------------------
+
+    def fit(self, train, val=None, resume_from: str | Path | None = None) -> Trainer:
+        """Train on ``train`` (and validate on ``val`` each epoch); resume from a checkpoint folder if given."""
+        c = self.config
+        dataset, collate = as_dataset(train, "train")
+        val_dataset, val_collate = as_dataset(val, "val") if val is not None else (None, None)
+        world = distributed.world()
+        model = self.model
+        self._preflight(model, dataset, collate, val_dataset, val_collate)
+        monitor = c.monitor if val is not None or not c.monitor.startswith("val_") else "train_loss"
+        torch.manual_seed(c.seed)
+        optimizer = self._optimizer(model)
+        steps_per_epoch = math.ceil(len(dataset) / c.batch_size)
+        scheduler = self._scheduler(optimizer, steps_per_epoch)
+        train_model = distributed.wrap(model, world)
+        self.history_, self.step_, self.best_ = [], 0, math.inf
+        self._best_weights, self._bad_epochs, self._skipped = None, 0, 0
+        start_epoch, skip_batches, resumed_losses = 0, 0, []
+        if resume_from is not None:
+            start_epoch, skip_batches, resumed_losses = self._restore(resume_from, model, optimizer, scheduler)
+        checkpoint = Path(c.checkpoint_dir) / "last" if c.checkpoint_dir else None
+        writes = checkpoint is not None and world.rank == 0
+        for callback in self.callbacks:
+            callback.on_fit_start(self)
+        bar = _ProgressBar(c.progress and world.rank == 0, c.epochs * steps_per_epoch, self.step_)
+        self.should_stop = False
+        for epoch in range(start_epoch, c.epochs):
+            started, losses = time.perf_counter(), (resumed_losses if epoch == start_epoch else [])
+            batches = batch_indices(len(dataset), c.batch_size, c.seed, epoch, c.shuffle)
+            train_model.train()
+            for b, index in enumerate(batches):
+                if epoch == start_epoch and b < skip_batches:
+                    continue
+                loss = self._step(train_model, optimizer, scheduler, dataset, collate, world.shard(index), epoch, b)
+                if loss is not None:
+                    losses.append(loss)
+                bar.update(self.step_, loss)
+                if writes and c.checkpoint_every and self.step_ % c.checkpoint_every == 0:
+                    self._save(model, optimizer, scheduler, epoch, b + 1, losses, checkpoint)
+            logs = {"epoch": epoch + 1, "train_loss": distributed.mean(losses, world)}
+            if val_dataset is not None:
+                logs |= self._evaluate(model, val_dataset, val_collate)
+            logs |= {
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - started,
+                "skipped_batches": self._skipped,
+            }
+            self._end_epoch(model, scheduler, logs, monitor)
+            if writes:
+                self._save(model, optimizer, scheduler, epoch + 1, 0, [], checkpoint)
+            if world.rank == 0:
+                log.info(" ".join(f"{k} {v:.5g}" if isinstance(v, float) else f"{k} {v}" for k, v in logs.items()))
+                for callback in self.callbacks:
+                    callback.on_epoch_end(self, logs)
+            if self.should_stop:
+                break
+        bar.close()
+        if c.restore_best and self._best_weights is not None:
+            model.load_state_dict(self._best_weights)
+        for callback in self.callbacks:
+            callback.on_fit_end(self)
+        return self
+
+    def _step(self, model, optimizer, scheduler, dataset, collate, index, epoch: int, batch: int) -> float | None:
+        c = self.config
+        x, y = fetch(dataset, collate, index)
+        loss = self.loss(model(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        bad = None if torch.isfinite(loss) else f"loss {loss.item()}"
+        if bad is None:
+            loss.backward()
+            norm = torch.nn.utils.clip_grad_norm_(model.parameters(), c.clip_grad_norm or math.inf)
+            bad = None if torch.isfinite(norm) else f"gradient norm {norm.item()}"
+        if bad is not None:
+            where = f"at step {self.step_ + 1} (epoch {epoch + 1}, batch {batch + 1})"
+            if c.nonfinite == "skip":
+                self._skipped += 1
+                log.warning("skipped a batch with non-finite %s %s", bad, where)
+                return None
+            kept = f"; the last good checkpoint is in {c.checkpoint_dir}" if c.checkpoint_dir else ""
+            raise TrainingError(
+                f"non-finite {bad} {where}{kept}. Lower the learning rate, clip harder, or set nonfinite='skip'"
+            )
+        optimizer.step()
+        self.step_ += 1
+        if c.lr_schedule == "cosine":
+            scheduler.step()
+        return loss.item()
+
+    @torch.no_grad()
+    def _evaluate(self, model, dataset, collate) -> dict[str, float]:
+        model.eval()
+        totals = {"val_loss": 0.0} | {f"val_{name}": 0.0 for name in self.metrics}
+        for index in batch_indices(len(dataset), self.config.batch_size, 0, 0, shuffle=False):
+            x, y = fetch(dataset, collate, index)
+            output = model(x)
+            totals["val_loss"] += self.loss(output, y).item() * len(index)
+            for name, metric in self.metrics.items():
+                totals[f"val_{name}"] += float(metric(output, y)) * len(index)
+        return {name: total / len(dataset) for name, total in totals.items()}
+
+    def _end_epoch(self, model, scheduler, logs: dict, monitor: str) -> None:
+        c = self.config
+        if monitor not in logs:
+            raise ParameterError(f"monitor {monitor!r} is not among the logged values {sorted(logs)}")
+        value = logs[monitor]
+        if value < self.best_ - c.min_delta:
+            self.best_, self._bad_epochs = value, 0
+            self._best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self._bad_epochs += 1
+            if c.early_stopping_patience is not None and self._bad_epochs >= c.early_stopping_patience:
+                self.should_stop = True
+        if c.lr_schedule == "step":
+            scheduler.step()
+        elif c.lr_schedule == "plateau":
+            scheduler.step(value)
+        self.history_.append(logs)
+
+
+def _jsonable(value):
+    """Scheduler states as JSON: tensors become lists."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    return value
+
+
+class _ProgressBar:
+    """A rich progress bar on a terminal (or when asked), nothing otherwise (epochs are logged)."""
+
+    def __init__(self, show: bool | None, total: int, done: int):
+        if show is None:
+            show = sys.stderr.isatty()
+        self.progress = None
+        if show:
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("training"),
+                BarColumn(),
+                TextColumn("step {task.completed}/{task.total}"),
+                TextColumn("loss {task.fields[loss]}"),
+                TimeRemainingColumn(),
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("train", total=total, completed=done, loss="-")
+
+    def update(self, step: int, loss: float | None) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=step, loss="-" if loss is None else f"{loss:.4g}")
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
