@@ -268,3 +268,44 @@ def test_batches_depend_only_on_seed_and_epoch():
     assert torch.equal(torch.cat(a).sort().values, torch.arange(10))
     assert all(torch.equal(p, q) for p, q in zip(a, batch_indices(10, 4, 1, 2, True), strict=True))
     assert not torch.equal(torch.cat(a), torch.cat(batch_indices(10, 4, 1, 3, True)))
+
+
+class StatefulLSTM(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(1, 6)
+        self.head = torch.nn.Linear(6, 1)
+
+    def forward(self, x, state=None):
+        out, state = self.lstm(x, state)
+        return self.head(out), state
+
+
+def test_truncated_bptt_matches_a_hand_written_detached_loop():
+    """The state crosses chunk boundaries (the chunks see the carried state), the gradient does not."""
+    t = torch.arange(300, dtype=torch.float32)
+    x = torch.sin(t / 7)[:, None, None].repeat(1, 2, 1)  # (T, N=2, 1)
+    y = torch.roll(x, -1, dims=0)
+    torch.manual_seed(0)
+    model, twin = StatefulLSTM(), StatefulLSTM()
+    twin.load_state_dict(model.state_dict())
+    config = TrainConfig(epochs=2, lr=1e-2, clip_grad_norm=1.0, progress=False, restore_best=False)
+    trainer = Trainer(model, torch.nn.MSELoss(), config).fit_sequence(x, y, chunk_size=40)
+
+    optimizer = torch.optim.Adam(twin.parameters(), lr=1e-2)
+    for _ in range(2):
+        state = None
+        for start in range(0, 300, 40):
+            out, state = twin(x[start : start + 40], state)
+            loss = torch.nn.functional.mse_loss(out, y[start : start + 40])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(twin.parameters(), 1.0)
+            optimizer.step()
+            state = tuple(s.detach() for s in state)
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert trainer.step_ == 16 and len(trainer.history_) == 2
+    assert trainer.history_[1]["train_loss"] < trainer.history_[0]["train_loss"]
+    with pytest.raises(DataError, match=r"expected inputs \(T, N, H_in\)"):
+        trainer.fit_sequence(x[:, 0], y, chunk_size=10)

@@ -271,9 +271,12 @@ class Trainer:
         return self
 
     def _step(self, model, optimizer, scheduler, dataset, collate, index, epoch: int, batch: int) -> float | None:
-        c = self.config
         x, y = fetch(dataset, collate, index)
-        loss = self.loss(model(x), y)
+        return self._apply(self.loss(model(x), y), model, optimizer, scheduler, epoch, batch)
+
+    def _apply(self, loss: torch.Tensor, model, optimizer, scheduler, epoch: int, batch: int) -> float | None:
+        """Backward, the NaN/inf policy, clipping and the optimizer step; the loss, or None if skipped."""
+        c = self.config
         optimizer.zero_grad(set_to_none=True)
         bad = None if torch.isfinite(loss) else f"loss {loss.item()}"
         if bad is None:
@@ -295,6 +298,69 @@ class Trainer:
         if c.lr_schedule == "cosine":
             scheduler.step()
         return loss.item()
+
+    def fit_sequence(self, inputs, targets, chunk_size: int, val: tuple | None = None) -> Trainer:
+        """Truncated backprop through time over one long sequence, with the state carried across chunks.
+
+        ``inputs`` (T, N, H_in) and ``targets`` (T, N, ...) are time-first: N parallel streams of T steps.
+        Each epoch walks the streams in order, ``chunk_size`` steps at a time; the model is called as
+        ``model(x_chunk, state) -> (output, state)`` with the state of the chunk before, detached at the
+        boundary, so memory depends on ``chunk_size``, not on T. ``val`` is a (inputs, targets) pair run
+        the same way after each epoch (from a zero state). Checkpoints and resume are ``fit``'s only.
+        """
+        c = self.config
+        x, y = (torch.as_tensor(a) for a in (inputs, targets))
+        if x.dim() != 3 or len(x) != len(y) or len(x) == 0 or not x.is_floating_point():
+            raise DataError(
+                f"expected inputs (T, N, H_in) floating-point and targets with the same T >= 1, got inputs "
+                f"{tuple(x.shape)} {x.dtype} and targets {tuple(y.shape)}"
+            )
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ParameterError(f"expected chunk_size to be an integer >= 1, got {chunk_size!r}")
+        torch.manual_seed(c.seed)
+        optimizer = self._optimizer(self.model)
+        scheduler = self._scheduler(optimizer, math.ceil(len(x) / chunk_size))
+        self.history_, self.step_, self.best_ = [], 0, math.inf
+        self._best_weights, self._bad_epochs, self._skipped = None, 0, 0
+        monitor = c.monitor if val is not None or not c.monitor.startswith("val_") else "train_loss"
+        self.should_stop = False
+        for epoch in range(c.epochs):
+            started, losses, state = time.perf_counter(), [], None
+            self.model.train()
+            for b, start in enumerate(range(0, len(x), chunk_size)):
+                output, state = self.model(x[start : start + chunk_size], state)
+                loss = self._apply(
+                    self.loss(output, y[start : start + chunk_size]), self.model, optimizer, scheduler, epoch, b
+                )
+                state = _detach(state)  # the boundary: no gradient flows into the previous chunk
+                if loss is not None:
+                    losses.append(loss)
+            logs = {"epoch": epoch + 1, "train_loss": sum(losses) / max(len(losses), 1)}
+            if val is not None:
+                logs["val_loss"] = self._evaluate_sequence(*val, chunk_size)
+            logs |= {
+                "lr": optimizer.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - started,
+                "skipped_batches": self._skipped,
+            }
+            self._end_epoch(self.model, scheduler, logs, monitor)
+            for callback in self.callbacks:
+                callback.on_epoch_end(self, logs)
+            if self.should_stop:
+                break
+        if c.restore_best and self._best_weights is not None:
+            self.model.load_state_dict(self._best_weights)
+        return self
+
+    @torch.no_grad()
+    def _evaluate_sequence(self, inputs, targets, chunk_size: int) -> float:
+        self.model.eval()
+        x, y = torch.as_tensor(inputs), torch.as_tensor(targets)
+        state, total = None, 0.0
+        for start in range(0, len(x), chunk_size):
+            output, state = self.model(x[start : start + chunk_size], state)
+            total += self.loss(output, y[start : start + chunk_size]).item() * len(output)
+        return total / len(x)
 
     @torch.no_grad()
     def _evaluate(self, model, dataset, collate) -> dict[str, float]:
@@ -325,6 +391,11 @@ class Trainer:
         elif c.lr_schedule == "plateau":
             scheduler.step(value)
         self.history_.append(logs)
+
+
+def _detach(state):
+    """A recurrent state (a tensor or a tuple of them) cut from the graph."""
+    return tuple(s.detach() for s in state) if isinstance(state, tuple | list) else state.detach()
 
 
 def _jsonable(value):
