@@ -309,3 +309,31 @@ def test_truncated_bptt_matches_a_hand_written_detached_loop():
     assert trainer.history_[1]["train_loss"] < trainer.history_[0]["train_loss"]
     with pytest.raises(DataError, match=r"expected inputs \(T, N, H_in\)"):
         trainer.fit_sequence(x[:, 0], y, chunk_size=10)
+
+
+def test_max_steps_ends_training_mid_epoch():
+    x, y = regression_data(100)
+    trainer = Trainer(
+        torch.nn.Linear(4, 1), torch.nn.MSELoss(), TrainConfig(epochs=10, batch_size=10, max_steps=15, progress=False)
+    )
+    trainer.fit((x, y))
+    assert trainer.step_ == 15 and len(trainer.history_) == 2
+
+
+def test_tensorboard_logger_writes_events_or_says_how_to_install(tmp_path):
+    from lstmkit.training import TensorBoardLogger
+
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ParameterError, match=r"pip install 'lstmkit\[tensorboard\]'"):
+            TensorBoardLogger(tmp_path)
+        return
+    x, y = regression_data(40)
+    Trainer(
+        torch.nn.Linear(4, 1),
+        torch.nn.MSELoss(),
+        TrainConfig(epochs=2, progress=False),
+        callbacks=[TensorBoardLogger(tmp_path)],
+    ).fit((x, y))
+    assert any(p.name.startswith("events.out.tfevents") for p in tmp_path.iterdir())

@@ -35,6 +35,15 @@ def world() -> World:
     return World(dist.get_rank(), dist.get_world_size())
 
 
+def place(model: nn.Module, world: World) -> nn.Module:
+    """Under torchrun on GPUs, each process uses the GPU of its LOCAL_RANK; otherwise the model stays put."""
+    if world.size > 1 and torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+        return model.to(device)
+    return model
+
+
 def wrap(model: nn.Module, world: World) -> nn.Module:
     return model if world.size == 1 else nn.parallel.DistributedDataParallel(model)
 

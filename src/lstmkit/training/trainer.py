@@ -40,6 +40,7 @@ class TrainConfig:
     """Settings of a training run; each default is the common, safe choice for small recurrent models."""
 
     epochs: int = 20
+    max_steps: int | None = None  # stop after this many optimizer steps, whatever the epoch
     batch_size: int = 32
     lr: float = 1e-3  # Adam's usual step size
     optimizer: str = "adam"  # "adam" | "adamw" | "sgd"
@@ -74,6 +75,7 @@ class TrainConfig:
                 f"expected clip_grad_norm > 0 or None, got {self.clip_grad_norm}",
             ),
             (self.checkpoint_every is None or self.checkpoint_every >= 1, "expected checkpoint_every >= 1 or None"),
+            (self.max_steps is None or self.max_steps >= 1, f"expected max_steps >= 1 or None, got {self.max_steps}"),
         ]
         for ok, message in checks:
             if not ok:
@@ -147,7 +149,7 @@ class Trainer:
                 continue
             if len(data) == 0:
                 raise DataError(f"{name} data is empty: expected at least one sample")
-            x, y = fetch(data, coll, torch.arange(min(len(data), self.config.batch_size)))
+            x, y = (t.to(self._device) for t in fetch(data, coll, torch.arange(min(len(data), self.config.batch_size))))
             with torch.no_grad():
                 output = model(x)
                 if isinstance(self.loss, nn.CrossEntropyLoss | nn.NLLLoss):
@@ -214,7 +216,8 @@ class Trainer:
         dataset, collate = as_dataset(train, "train")
         val_dataset, val_collate = as_dataset(val, "val") if val is not None else (None, None)
         world = distributed.world()
-        model = self.model
+        model = distributed.place(self.model, world)
+        self._device = next(model.parameters()).device
         self._preflight(model, dataset, collate, val_dataset, val_collate)
         monitor = c.monitor if val is not None or not c.monitor.startswith("val_") else "train_loss"
         torch.manual_seed(c.seed)
@@ -246,6 +249,9 @@ class Trainer:
                 bar.update(self.step_, loss)
                 if writes and c.checkpoint_every and self.step_ % c.checkpoint_every == 0:
                     self._save(model, optimizer, scheduler, epoch, b + 1, losses, checkpoint)
+                if c.max_steps is not None and self.step_ >= c.max_steps:
+                    self.should_stop = True
+                    break
             logs = {"epoch": epoch + 1, "train_loss": distributed.mean(losses, world)}
             if val_dataset is not None:
                 logs |= self._evaluate(model, val_dataset, val_collate)
@@ -271,7 +277,7 @@ class Trainer:
         return self
 
     def _step(self, model, optimizer, scheduler, dataset, collate, index, epoch: int, batch: int) -> float | None:
-        x, y = fetch(dataset, collate, index)
+        x, y = (t.to(self._device) for t in fetch(dataset, collate, index))
         return self._apply(self.loss(model(x), y), model, optimizer, scheduler, epoch, batch)
 
     def _apply(self, loss: torch.Tensor, model, optimizer, scheduler, epoch: int, batch: int) -> float | None:
@@ -309,7 +315,8 @@ class Trainer:
         the same way after each epoch (from a zero state). Checkpoints and resume are ``fit``'s only.
         """
         c = self.config
-        x, y = (torch.as_tensor(a) for a in (inputs, targets))
+        self._device = next(self.model.parameters()).device
+        x, y = (torch.as_tensor(a).to(self._device) for a in (inputs, targets))
         if x.dim() != 3 or len(x) != len(y) or len(x) == 0 or not x.is_floating_point():
             raise DataError(
                 f"expected inputs (T, N, H_in) floating-point and targets with the same T >= 1, got inputs "
@@ -355,7 +362,7 @@ class Trainer:
     @torch.no_grad()
     def _evaluate_sequence(self, inputs, targets, chunk_size: int) -> float:
         self.model.eval()
-        x, y = torch.as_tensor(inputs), torch.as_tensor(targets)
+        x, y = (torch.as_tensor(a).to(self._device) for a in (inputs, targets))
         state, total = None, 0.0
         for start in range(0, len(x), chunk_size):
             output, state = self.model(x[start : start + chunk_size], state)
@@ -367,7 +374,7 @@ class Trainer:
         model.eval()
         totals = {"val_loss": 0.0} | {f"val_{name}": 0.0 for name in self.metrics}
         for index in batch_indices(len(dataset), self.config.batch_size, 0, 0, shuffle=False):
-            x, y = fetch(dataset, collate, index)
+            x, y = (t.to(self._device) for t in fetch(dataset, collate, index))
             output = model(x)
             totals["val_loss"] += self.loss(output, y).item() * len(index)
             for name, metric in self.metrics.items():
