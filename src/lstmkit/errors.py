@@ -34,3 +34,7 @@ class CheckpointError(LstmkitError, ValueError):
 
 class TrainingError(LstmkitError, RuntimeError):
     """Training cannot go on, e.g. a NaN or inf loss or gradient (the message names the step and batch)."""
+
+
+class NotFittedError(LstmkitError, AttributeError):
+    """An estimator used before ``fit``."""

@@ -12,6 +12,7 @@ import typer
 
 from lstmkit.cli.cells import cells
 from lstmkit.cli.experiment import experiment_app
+from lstmkit.cli.forecast import datasets, forecast_app
 from lstmkit.errors import LstmkitError
 
 app = typer.Typer(
@@ -22,6 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("cells")(cells)
+app.command("datasets")(datasets)
+app.add_typer(forecast_app, name="forecast")
 app.add_typer(experiment_app, name="experiment")
 
 

@@ -188,6 +188,7 @@ class Trainer:
             "history": self.history_,
             "best": self.best_ if math.isfinite(self.best_) else None,
             "bad_epochs": self._bad_epochs,
+            "stopped": self.should_stop,  # early stopping ended the run: a resume must not train on
             "skipped": self._skipped,
             "optimizer": opt_state,
             "scheduler": None if scheduler is None else _jsonable(scheduler.state_dict()),
@@ -206,7 +207,8 @@ class Trainer:
         self.history_, self.step_ = state["history"], state["step"]
         self.best_ = math.inf if state["best"] is None else state["best"]
         self._bad_epochs, self._skipped = state["bad_epochs"], state["skipped"]
-        return state["epoch"], state["batches_done"], state["epoch_losses"]
+        epoch = self.config.epochs if state["stopped"] else state["epoch"]
+        return epoch, state["batches_done"], state["epoch_losses"]
 
     # ---- the loop ------------------------------------------------------------------------------
 

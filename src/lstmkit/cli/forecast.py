@@ -1,0 +1,192 @@
+"""``lstmkit forecast``: backtest an LSTM forecaster against the baselines, fit it, and write a run folder.
+
+The run folder holds run.json (the settings), backtest/ (each fold's forecasts, kept as it finishes),
+checkpoints/, model/ (safetensors + JSON), metrics.json, forecast.csv and the PNG plots. Every input
+check runs before the folder is created; an interrupted run continues with ``--resume DIR`` and ends
+where an uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lstmkit.data.datasets import DATASETS, load_dataset
+from lstmkit.errors import DataError
+from lstmkit.tasks import Forecaster, backtest
+from lstmkit.tasks.backtest import MODELS, coverage, save_json
+from lstmkit.viz import plot_backtest, plot_forecast, plot_training_curves
+
+forecast_app = typer.Typer(help="Forecast a time series with an LSTM, backtested against baselines.")
+EMBEDDED = "embedded:airline"
+
+
+def _console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def _load(settings: dict):
+    """The series the settings name: an embedded dataset or the user's CSV file."""
+    if settings["data"].startswith("embedded:"):
+        return load_dataset(settings["data"].removeprefix("embedded:"))
+    return settings["data"]
+
+
+def _forecaster(settings: dict) -> Forecaster:
+    return Forecaster(
+        horizon=settings["horizon"],
+        lookback=settings["lookback"],
+        seed=settings["seed"],
+        epochs=settings["epochs"],
+        progress=None,
+    )
+
+
+def _results_table(summary: pd.DataFrame, cover: float, settings: dict) -> Table:
+    table = Table(
+        title=f"Backtest: {settings['folds']} rolling origins, horizon {settings['horizon']} ({settings['data']})",
+        caption=f"mean over folds; MASE < 1 beats the in-sample seasonal-naive error; "
+        f"LSTM 80% interval coverage {cover:.0%}",
+    )
+    table.add_column("model")
+    for metric in summary.columns:
+        table.add_column(metric, justify="right")
+    names = {"lstm": "LSTM", "naive": "naive (last value)", "seasonal_naive": "seasonal naive"}
+    for model, row in summary.iterrows():
+        table.add_row(names[model], *(f"{value:.3f}" for value in row))
+    return table
+
+
+def run(settings: dict, out: Path, console: Console) -> dict:
+    """Backtest, fit on everything, forecast, and write the run folder; returns the metrics."""
+    template = _forecaster(settings)
+    series = _load(settings)
+    frame = template.prepare_data(series, settings["target"], settings["time"], settings["fill"])
+    result = backtest(
+        template,
+        frame,
+        folds=settings["folds"],
+        workdir=out / "backtest",
+        on_fold=lambda k: console.print(f"backtest fold {k}/{settings['folds']} done"),
+    )
+    final = _forecaster(settings).fit(frame, checkpoint_dir=out / "checkpoints" / "final")
+    final.save(out / "model")
+    future = final.predict()
+    future.to_csv(out / "forecast.csv", index_label=frame.index.name or "time")
+    summary = result.summary()
+    metrics = {
+        "backtest": {model: summary.loc[model].to_dict() for model in MODELS},
+        "folds": result.scores.to_dict(orient="records"),
+        "interval_coverage": coverage(result.forecasts),
+        "seasonal_period": final.seasonal_period_,
+        "lookback": final.lookback_,
+        "epochs_trained": len(final.history_),
+    }
+    save_json(out / "metrics.json", metrics)
+    target = frame.iloc[:, 0]
+    shown = target.iloc[-max(6 * settings["horizon"], 4 * final.lookback_) :]
+    plot_forecast(shown, future, title=f"{target.name}: LSTM forecast, {settings['horizon']} steps").savefig(
+        out / "forecast.png", dpi=110
+    )
+    plot_backtest(result.scores).savefig(out / "backtest.png", dpi=110)
+    plot_training_curves(final.history_, title="Final fit: pinball loss").savefig(out / "training.png", dpi=110)
+    console.print(_results_table(summary, metrics["interval_coverage"], settings))
+    return metrics
+
+
+@forecast_app.callback(invoke_without_command=True)
+def forecast(
+    ctx: typer.Context,
+    data: Path = typer.Option(None, help="CSV file (default: the embedded monthly airline passengers)."),
+    target: str = typer.Option(None, help="Column to forecast (default: the first non-time column)."),
+    time: str = typer.Option(None, "--time", help="Column of timestamps (default: none, rows are time steps)."),
+    horizon: int = typer.Option(None, min=1, help="Steps to forecast (default: one season, or 1)."),
+    lookback: int = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24)."),
+    epochs: int = typer.Option(300, min=1, help="Maximum training epochs (early stopping ends most runs sooner)."),
+    folds: int = typer.Option(3, min=1, help="Rolling origins in the backtest."),
+    seed: int = typer.Option(0),
+    fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
+    out: Path = typer.Option(None, help="Run folder (default: runs/<timestamp>)."),
+    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder."),
+) -> None:
+    """Backtest, fit and forecast; with no options, on the embedded airline series."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import torch
+
+    torch.set_num_threads(1)  # small models: one thread is fastest and does not oversubscribe shared machines
+    console = _console()
+    if resume is not None:
+        run_file = resume / "run.json"
+        if not run_file.is_file():
+            raise DataError(f"{resume}: not a forecast run folder (no run.json)")
+        settings = json.loads(run_file.read_text())
+        out = resume
+    else:
+        settings = {
+            "data": EMBEDDED if data is None else str(data.resolve()),
+            "target": target,
+            "time": time,
+            "horizon": horizon,
+            "lookback": lookback,
+            "epochs": epochs,
+            "folds": folds,
+            "seed": seed,
+            "fill": fill,
+        }
+        probe = Forecaster()
+        frame = probe.prepare_data(_load(settings), target, time, fill)  # every input check, before any file
+        settings["horizon"] = settings["horizon"] or probe.seasonal_period_  # default: one season, or one step
+        template = _forecaster(settings)
+        template.prepare_data(frame)
+        backtest_needs = (
+            template.lookback_ + settings["horizon"] + 1 + template.seasonal_period_ + folds * settings["horizon"]
+        )
+        if len(frame) < backtest_needs:
+            raise DataError(
+                f"the series has {len(frame)} rows; {folds} backtest folds of horizon "
+                f"{settings['horizon']} with lookback {template.lookback_} need at least {backtest_needs}"
+            )
+        out = out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
+        if out.exists() and any(out.iterdir()):
+            raise DataError(f"{out}: the run folder exists and is not empty; choose another --out, or --resume it")
+        out.mkdir(parents=True, exist_ok=True)
+        save_json(out / "run.json", settings)
+    run(settings, out, console)
+    console.print(f"run folder: {out} (model/, metrics.json, forecast.csv, forecast.png, backtest.png, training.png)")
+
+
+@forecast_app.command("predict")
+def predict(
+    model: Path = typer.Option(..., help="A run folder, or its model/ folder."),
+    horizon: int = typer.Option(None, min=1, help="Steps to forecast (default: the model's horizon)."),
+    out: Path = typer.Option(None, help="Write the forecast to this CSV file instead of printing it."),
+) -> None:
+    """Forecast with a saved model."""
+    folder = model / "model" if (model / "model").is_dir() else model
+    forecaster = Forecaster.load(folder)
+    future = forecaster.predict(horizon)
+    if out is None:
+        _console().print(future.to_string())
+    else:
+        future.to_csv(out, index_label="time")
+        _console().print(f"forecast written to {out}")
+
+
+def datasets() -> None:
+    """List the embedded datasets."""
+    table = Table(title="Embedded datasets (lstmkit.data.load_dataset)")
+    for column in ("name", "series", "points", "seasonal period"):
+        table.add_column(column)
+    for dataset in DATASETS.values():
+        table.add_row(
+            dataset.name, dataset.description, str(len(load_dataset(dataset.name))), str(dataset.seasonal_period)
+        )
+    _console().print(table)

@@ -1,0 +1,147 @@
+"""Reading and checking a user's time series: CSV files, pandas objects, arrays.
+
+Every problem is a ``DataError`` that names the file, the column and the lines (line 1 is the CSV
+header, so data row k is line k + 1), says what was expected, and what came.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import DataError
+
+PERIODS = {
+    "MS": 12,
+    "ME": 12,
+    "M": 12,
+    "QS": 4,
+    "QE": 4,
+    "Q": 4,
+    "W": 52,
+    "D": 7,
+    "B": 5,
+    "h": 24,
+    "H": 24,
+    "YS": 1,
+    "YE": 1,
+    "Y": 1,
+    "A": 1,
+    "AS": 1,
+}
+
+
+def _lines(rows, limit: int = 10) -> str:
+    rows = [int(r) + 2 for r in rows]  # data row r (0-based) is line r + 2
+    more = f" and {len(rows) - limit} more" if len(rows) > limit else ""
+    return ", ".join(map(str, rows[:limit])) + more
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """A CSV file as a DataFrame, or a DataError for a missing, empty, header-only or non-CSV file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError(f"{path}: the file is empty; expected a CSV file with a header line and data lines")
+    if b"\x00" in raw[:4096]:
+        raise DataError(f"{path}: not a CSV file (it holds binary data)")
+    try:
+        frame = pd.read_csv(path, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise DataError(f"{path}: not a CSV file ({str(error).splitlines()[0]})") from None
+    if frame.empty:
+        raise DataError(f"{path}: a header ({', '.join(map(str, frame.columns))}) but no data lines")
+    return frame
+
+
+def to_frame(data, target: str | None = None, time: str | None = None, source: str = "the data") -> pd.DataFrame:
+    """Any supported input as a DataFrame: the target column first, then the covariates; indexed by time.
+
+    ``data``: a CSV path, a pandas Series or DataFrame (its index is the time axis unless ``time`` names a
+    column), or a NumPy array (1-D, or 2-D with the target in column 0).
+    """
+    if isinstance(data, str | Path):
+        source = str(data)
+        frame = read_csv(data)
+    elif isinstance(data, pd.Series):
+        frame = data.to_frame(name=data.name if data.name is not None else "value")
+    elif isinstance(data, pd.DataFrame):
+        frame = data.copy()
+    else:
+        array = np.asarray(data)
+        if array.ndim not in (1, 2) or array.size == 0:
+            raise DataError(f"expected a 1-D series or a 2-D (time, columns) array, got shape {array.shape}")
+        array = array.reshape(len(array), -1)
+        frame = pd.DataFrame(array, columns=["value"] + [f"x{k}" for k in range(1, array.shape[1])])
+    if frame.empty:
+        raise DataError(f"{source}: no data")
+    if time is not None:
+        if time not in frame.columns:
+            raise DataError(
+                f"{source}: time column {time!r} not found; columns are {', '.join(map(str, frame.columns))}"
+            )
+        stamps = pd.to_datetime(frame[time], errors="coerce")
+        bad = np.flatnonzero(stamps.isna().to_numpy())
+        if len(bad):
+            raise DataError(f"{source}: time column {time!r} has values that are not dates at lines {_lines(bad)}")
+        frame = frame.drop(columns=time).set_index(pd.DatetimeIndex(stamps, name=time))
+    target = frame.columns[0] if target is None else target
+    if target not in frame.columns:
+        raise DataError(
+            f"{source}: target column {target!r} not found; columns are {', '.join(map(str, frame.columns))}"
+        )
+    frame = frame[[target, *[c for c in frame.columns if c != target]]]
+    _check_index(frame.index, source)
+    return frame
+
+
+def _check_index(index: pd.Index, source: str) -> None:
+    duplicated = np.flatnonzero(index.duplicated(keep=False))
+    if len(duplicated):
+        raise DataError(f"{source}: duplicate timestamps at lines {_lines(duplicated)}; expected one row per time step")
+    values = index.to_numpy()
+    backwards = np.flatnonzero(values[1:] < values[:-1])
+    if len(backwards):
+        raise DataError(
+            f"{source}: timestamps are not in increasing order, first at line {_lines(backwards[:1] + 1)}; "
+            f"expected rows sorted by time"
+        )
+
+
+def to_numeric(frame: pd.DataFrame, fill: bool = False, source: str = "the data") -> pd.DataFrame:
+    """Every column as float64. Non-numeric cells are refused (with their lines); missing values are refused
+    (with their lines) unless ``fill``, which interpolates linearly in time and extends the ends."""
+    numeric = frame.copy()
+    for column in frame.columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = np.flatnonzero((values.isna() & frame[column].notna()).to_numpy())
+        if len(bad):
+            examples = ", ".join(repr(frame[column].iloc[k]) for k in bad[:3])
+            raise DataError(f"{source}: column {column!r} has non-numeric values at lines {_lines(bad)} ({examples})")
+        numeric[column] = values.astype(float)
+    missing = np.flatnonzero(numeric.isna().any(axis=1).to_numpy())
+    if len(missing) and not fill:
+        raise DataError(
+            f"{source}: missing values at lines {_lines(missing)}; fill them, or pass --fill (fill=True) to interpolate"
+        )
+    if len(missing):
+        numeric = numeric.interpolate(limit_direction="both")
+    if not np.isfinite(numeric.to_numpy()).all():
+        raise DataError(f"{source}: infinite values; expected finite numbers")
+    return numeric
+
+
+def seasonal_period(index: pd.Index) -> int:
+    """The seasonal period implied by the index frequency (12 for monthly, 4 quarterly, 7 daily, 24 hourly,
+    52 weekly), 1 when there is none or it cannot be inferred (e.g. an integer index)."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
+        return 1
+    freq = index.freqstr or pd.infer_freq(index)
+    if freq is None:
+        return 1
+    base = freq.split("-")[0].lstrip("0123456789")
+    return PERIODS.get(base, 1)

@@ -1,0 +1,121 @@
+"""Rolling-origin backtest: refit at each origin, forecast the next horizon, score against the baselines.
+
+Fold k of K has its origin at T - (K - k) * horizon: it trains on everything before the origin and
+forecasts the ``horizon`` steps after it, so the folds' forecast windows tile the end of the series
+without overlap. The naive (last value) and seasonal-naive forecasts are scored on the same folds, with
+MASE scaled by each fold's own in-sample seasonal-naive error (as in the M4 competition).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lstmkit.errors import DataError, ParameterError
+from lstmkit.tasks.forecaster import Forecaster
+from lstmkit.tasks.metrics import all_metrics, naive_forecast, seasonal_naive_forecast
+
+MODELS = ("lstm", "naive", "seasonal_naive")
+
+
+@dataclass
+class BacktestResult:
+    scores: pd.DataFrame  # one row per (fold, model): MAE, RMSE, sMAPE, MASE
+    forecasts: pd.DataFrame  # one row per forecast step: fold, actual, lstm, lower, upper, naive, seasonal_naive
+
+    def summary(self) -> pd.DataFrame:
+        """Each model's metrics averaged over the folds, models in MODELS order."""
+        return self.scores.groupby("model").mean(numeric_only=True).drop(columns="fold").loc[list(MODELS)]
+
+
+def _fold(template: Forecaster, frame: pd.DataFrame, origin: int, period: int, workdir: Path | None) -> pd.DataFrame:
+    horizon = template.params.horizon
+    forecaster = Forecaster(**(template.get_params() | {"quantiles": tuple(template.params.quantiles)}))
+    forecaster.fit(frame.iloc[:origin], checkpoint_dir=None if workdir is None else workdir / "checkpoint")
+    predicted = forecaster.predict(horizon)
+    history = frame.iloc[:origin, 0].to_numpy()
+    return pd.DataFrame(
+        {
+            "actual": frame.iloc[origin : origin + horizon, 0].to_numpy(),
+            "lstm": predicted["forecast"].to_numpy(),
+            "lower": predicted["lower"].to_numpy(),
+            "upper": predicted["upper"].to_numpy(),
+            "naive": naive_forecast(history, horizon),
+            "seasonal_naive": seasonal_naive_forecast(history, horizon, period),
+        },
+        index=frame.index[origin : origin + horizon],
+    )
+
+
+def backtest(
+    template: Forecaster,
+    series,
+    folds: int = 3,
+    workdir: str | Path | None = None,
+    on_fold: Callable[[int], None] | None = None,
+) -> BacktestResult:
+    """Backtest ``template``'s settings on ``series`` over ``folds`` rolling origins.
+
+    With ``workdir``, each finished fold's forecasts are kept there (and the fold in progress checkpoints
+    there), so an interrupted backtest resumes where it stopped and ends as an uninterrupted one would.
+    """
+    if folds < 1:
+        raise ParameterError(f"expected folds >= 1, got {folds}")
+    frame = template.prepare_data(series, None, None, False)  # checks the data, settles lookback and period
+    horizon, period = template.params.horizon, template.seasonal_period_
+    first_origin = len(frame) - folds * horizon
+    needed = template.lookback_ + horizon + 1
+    if first_origin < needed + period:
+        raise DataError(
+            f"the series has {len(frame)} rows; {folds} folds of horizon {horizon} need at least "
+            f"{needed + period + folds * horizon}"
+        )
+    pieces, scores = [], []
+    for k in range(folds):
+        origin = first_origin + k * horizon
+        fold_dir = None if workdir is None else Path(workdir) / f"fold{k + 1}"
+        done = None if fold_dir is None else fold_dir / "forecasts.json"
+        if done is not None and done.exists():
+            forecasts = pd.read_json(done, orient="split")
+            forecasts.index = frame.index[origin : origin + horizon]
+        else:
+            forecasts = _fold(template, frame, origin, period, fold_dir)
+            if done is not None:
+                _write_atomically(done, forecasts.to_json(orient="split"))
+        insample = frame.iloc[:origin, 0].to_numpy()
+        for model in MODELS:
+            scores.append(
+                {"fold": k + 1, "model": model}
+                | all_metrics(forecasts["actual"].to_numpy(), forecasts[model].to_numpy(), insample, period)
+            )
+        pieces.append(forecasts.assign(fold=k + 1))
+        if on_fold is not None:
+            on_fold(k + 1)
+    return BacktestResult(pd.DataFrame(scores), pd.concat(pieces))
+
+
+def coverage(forecasts: pd.DataFrame) -> float:
+    """The share of actual values inside [lower, upper]."""
+    inside = (forecasts["actual"] >= forecasts["lower"]) & (forecasts["actual"] <= forecasts["upper"])
+    return float(np.mean(inside))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def save_json(path: Path, payload: dict) -> None:
+    """JSON written atomically."""
+    _write_atomically(path, json.dumps(payload, indent=2))
