@@ -135,13 +135,27 @@ def to_numeric(frame: pd.DataFrame, fill: bool = False, source: str = "the data"
     return numeric
 
 
+def index_frequency(index: pd.Index) -> pd.DateOffset | None:
+    """A DatetimeIndex's frequency as an offset: its own, else inferred; None if irregular or too short."""
+    if not isinstance(index, pd.DatetimeIndex):
+        return None
+    if index.freq is not None:
+        return index.freq
+    if len(index) < 3:
+        return None
+    try:  # pandas 3 announces that infer_freq will return an offset; ask for that where the option exists
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            freq = pd.infer_freq(index)
+    except (KeyError, pd.errors.OptionError):
+        freq = pd.infer_freq(index)
+    return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+
+
 def seasonal_period(index: pd.Index) -> int:
     """The seasonal period implied by the index frequency (12 for monthly, 4 quarterly, 7 daily, 24 hourly,
     52 weekly), 1 when there is none or it cannot be inferred (e.g. an integer index)."""
-    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3:
-        return 1
-    freq = index.freqstr or pd.infer_freq(index)
+    freq = index_frequency(index)
     if freq is None:
         return 1
-    base = freq.split("-")[0].lstrip("0123456789")
+    base = freq.freqstr.split("-")[0].lstrip("0123456789")
     return PERIODS.get(base, 1)

@@ -81,13 +81,12 @@ def backtest(
         origin = first_origin + k * horizon
         fold_dir = None if workdir is None else Path(workdir) / f"fold{k + 1}"
         done = None if fold_dir is None else fold_dir / "forecasts.json"
-        if done is not None and done.exists():
-            forecasts = pd.read_json(done, orient="split")
-            forecasts.index = frame.index[origin : origin + horizon]
+        if done is not None and done.exists():  # a fold finished before an interruption
+            forecasts = pd.DataFrame(json.loads(done.read_text()), index=frame.index[origin : origin + horizon])
         else:
             forecasts = _fold(template, frame, origin, period, fold_dir)
-            if done is not None:
-                _write_atomically(done, forecasts.to_json(orient="split"))
+            if done is not None:  # Python's float repr round-trips exactly, so a resume scores the same numbers
+                _write_atomically(done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}))
         insample = frame.iloc[:origin, 0].to_numpy()
         for model in MODELS:
             scores.append(

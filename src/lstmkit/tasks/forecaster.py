@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lstmkit import nn as lnn
-from lstmkit.data.series import seasonal_period, to_frame, to_numeric
+from lstmkit.data.series import index_frequency, seasonal_period, to_frame, to_numeric
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import CheckpointError, DataError, NotFittedError, ParameterError
 from lstmkit.tasks.metrics import all_metrics
@@ -341,7 +341,7 @@ def _index_kind(index: pd.Index) -> str:
 def _future_index(index: pd.Index, horizon: int) -> pd.Index:
     """The ``horizon`` time steps after ``index``: by its frequency for dates, by its step for integers."""
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq or (pd.infer_freq(index) if len(index) >= 3 else None)
+        freq = index_frequency(index)
         if freq is None:
             raise DataError("cannot tell the time step of the series' dates; give dates at a regular frequency")
         return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]

@@ -1,0 +1,157 @@
+"""``lstmkit forecast``: the main job, its run folder, resume, predict, and every bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lstmkit.data import load_dataset
+from tests.cli.helpers import run_cli
+
+FAST = ["--epochs", "40", "--folds", "2"]
+
+
+def test_default_run_writes_the_run_folder_and_beats_the_naive_forecast(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli(["forecast", *FAST], capsys, monkeypatch)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    names = {p.name for p in run.iterdir()}
+    assert {
+        "run.json",
+        "metrics.json",
+        "forecast.csv",
+        "forecast.png",
+        "backtest.png",
+        "training.png",
+        "model",
+        "backtest",
+        "checkpoints",
+    } <= names
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["seasonal_period"] == 12 and metrics["lookback"] == 24
+    assert metrics["backtest"]["lstm"]["sMAPE"] < metrics["backtest"]["naive"]["sMAPE"]
+    assert "LSTM" in out and "seasonal naive" in out and "sMAPE" in out
+    future = pd.read_csv(run / "forecast.csv", index_col=0, parse_dates=True)
+    assert list(future.index.strftime("%Y-%m")) == [f"1961-{m:02d}" for m in range(1, 13)]
+    assert (future["lower"] <= future["forecast"]).all() and (future["forecast"] <= future["upper"]).all()
+
+    code, out, _ = run_cli(["forecast", "predict", "--model", run, "--horizon", "3"], capsys, monkeypatch)
+    assert code == 0 and "1961-03-01" in out
+    code, _, _ = run_cli(["forecast", "predict", "--model", run, "--out", tmp_path / "f.csv"], capsys, monkeypatch)
+    predicted = pd.read_csv(tmp_path / "f.csv", index_col=0)
+    np.testing.assert_allclose(predicted["forecast"].to_numpy(), future["forecast"].to_numpy(), rtol=1e-6)
+
+
+def test_an_interrupted_run_resumes_to_the_same_results(tmp_path, capsys, monkeypatch):
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert run_cli(["forecast", *FAST, "--out", whole], capsys, monkeypatch)[0] == 0
+    assert run_cli(["forecast", *FAST, "--out", cut], capsys, monkeypatch)[0] == 0
+    # what a crash during the second fold leaves: the first fold done, the rest only as checkpoints or nothing
+    (cut / "backtest" / "fold2" / "forecasts.json").unlink()
+    for name in ("metrics.json", "forecast.csv", "forecast.png"):
+        (cut / name).unlink()
+    code, _, err = run_cli(["forecast", "--resume", cut], capsys, monkeypatch)
+    assert code == 0, err
+    assert json.loads((cut / "metrics.json").read_text()) == json.loads((whole / "metrics.json").read_text())
+    assert (cut / "forecast.csv").read_text() == (whole / "forecast.csv").read_text()
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+def csv_of(series: pd.Series) -> str:
+    return "date,value\n" + "\n".join(f"{t:%Y-%m-%d},{v}" for t, v in series.items()) + "\n"
+
+
+@pytest.fixture
+def good_csv():
+    return csv_of(load_dataset("airline"))
+
+
+@pytest.mark.parametrize(
+    ("make", "args", "message"),
+    [
+        (lambda d, g: d / "nope.csv", [], "nope.csv: no such file"),
+        (lambda d, g: write(d / "empty.csv", ""), [], "the file is empty"),
+        (lambda d, g: write(d / "header.csv", "date,value\n"), [], "a header (date, value) but no data lines"),
+        (
+            lambda d, g: write(d / "a.csv", g),
+            ["--target", "sales"],
+            "target column 'sales' not found; columns are value",
+        ),
+        (
+            lambda d, g: write(d / "a.csv", g.replace(",118.0\n", ",12O\n", 1)),
+            [],
+            "column 'value' has non-numeric values at lines 3 ('12O')",
+        ),
+        (
+            lambda d, g: write(d / "a.csv", g.replace(",118.0\n", ",\n", 1)),
+            [],
+            "missing values at lines 3; fill them, or pass --fill",
+        ),
+        (
+            lambda d, g: write(d / "a.csv", g.replace("1949-02-01", "1949-01-01")),
+            [],
+            "duplicate timestamps at lines 2, 3",
+        ),
+        (
+            lambda d, g: write(d / "a.csv", g.replace("1949-02-01", "1949-03-15")),
+            [],
+            "timestamps are not in increasing order, first at line 4",
+        ),
+        (
+            lambda d, g: write(d / "a.csv", "\n".join(g.splitlines()[:30])),
+            [],
+            "the series has 29 rows; lookback 24 + horizon 12 needs at least 37",
+        ),
+        (
+            lambda d, g: d / "b.csv" if (d / "b.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00") else None,
+            [],
+            "not a CSV file (it holds binary data)",
+        ),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "header-only",
+        "no-target",
+        "non-numeric",
+        "missing-values",
+        "duplicates",
+        "unsorted",
+        "too-short",
+        "not-csv",
+    ],
+)
+def test_bad_input_exits_2_with_one_message_and_leaves_no_folder(
+    tmp_path, capsys, monkeypatch, good_csv, make, args, message
+):
+    data = make(tmp_path, good_csv)
+    out = tmp_path / "run"
+    code, stdout, stderr = run_cli(
+        ["forecast", "--data", data, "--time", "date", "--out", out, *args], capsys, monkeypatch
+    )
+    assert code == 2
+    assert message in stderr and "Traceback" not in stderr + stdout
+    assert len(stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_fill_interpolates_missing_values(tmp_path, capsys, monkeypatch, good_csv):
+    data = write(tmp_path / "a.csv", good_csv.replace(",118.0\n", ",\n", 1))
+    code, _, err = run_cli(
+        ["forecast", "--data", data, "--time", "date", "--fill", *FAST, "--out", tmp_path / "r"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["fill"] is True
+
+
+def test_datasets_lists_the_embedded_series(capsys, monkeypatch):
+    code, out, _ = run_cli(["datasets"], capsys, monkeypatch)
+    assert code == 0 and "airline" in out and "144" in out and "sunspots" in out and "309" in out
