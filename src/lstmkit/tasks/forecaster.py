@@ -254,8 +254,9 @@ class Forecaster:
             index=_future_index(tail.index, horizon),
         )
 
-    def one_step_ahead(self, series, start: int) -> pd.Series:
-        """Forecasts of each step from ``start`` on, each made from the actual values before it (a rolling origin)."""
+    def one_step_ahead(self, series, start: int) -> pd.DataFrame:
+        """Forecasts of each step from ``start`` on, each made from the actual values before it (a rolling origin):
+        ``forecast``, ``lower``, ``upper`` as in ``predict``."""
         self._check_fitted()
         frame = to_numeric(to_frame(series))
         if not self.lookback_ <= start < len(frame):
@@ -264,8 +265,9 @@ class Forecaster:
         windows = values[
             np.arange(start - self.lookback_, len(frame) - self.lookback_)[:, None] + np.arange(self.lookback_)
         ]
-        forecast = self._quantiles(windows)[:, 0, self.params.quantiles.index(0.5)]
-        return pd.Series(forecast, index=frame.index[start:], name="forecast")
+        quantiles = self._quantiles(windows)[:, 0]  # (n, Q)
+        return pd.DataFrame({"forecast": quantiles[:, self.params.quantiles.index(0.5)], "lower": quantiles[:, 0],
+                             "upper": quantiles[:, -1]}, index=frame.index[start:])
 
     def score(self, actual) -> dict[str, float]:
         """MAE, RMSE, sMAPE and MASE of ``predict(len(actual))`` against the actual continuation."""
