@@ -48,3 +48,19 @@ class GateTrace:
                 f"range({self.num_directions}), got layer={layer}, direction={direction}"
             )
         return self.values[(layer % self.num_layers) * self.num_directions + direction]
+
+    def saturation(self, layer: int = -1, direction: int = 0, low: float = 0.1, high: float = 0.9):
+        """Per gate, the share of valid steps each unit spends below ``low`` and above ``high``.
+
+        As in Karpathy, Johnson & Fei-Fei (2015): a unit near (0, 1) is right-saturated (always open), near
+        (1, 0) left-saturated (always shut). Returns {gate: (left (H,), right (H,))}, over every sequence.
+        """
+        values, valid = self.layer(layer, direction), self.mask  # (T, N, H), (T, N)
+        count = valid.sum()
+        return {
+            gate: (
+                ((values[gate] < low) & valid[..., None]).sum(axis=(0, 1)) / count,
+                ((values[gate] > high) & valid[..., None]).sum(axis=(0, 1)) / count,
+            )
+            for gate in self.gates
+        }

@@ -13,6 +13,7 @@ import typer
 from lstmkit.cli.cells import cells
 from lstmkit.cli.experiment import experiment_app
 from lstmkit.cli.forecast import datasets, forecast_app
+from lstmkit.cli.inside import demo_app, inspect
 from lstmkit.errors import LstmkitError
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app = typer.Typer(
 app.command("cells")(cells)
 app.command("datasets")(datasets)
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(demo_app, name="demo")
+app.command("inspect")(inspect)
 app.add_typer(experiment_app, name="experiment")
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,23 +14,9 @@ from rich.table import Table
 
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.long_lag import TASKS, LongLagConfig, RunResult, compare
+from lstmkit.files import write_atomically
 
 experiment_app = typer.Typer(help="Runnable experiments with measured results.", no_args_is_help=True)
-
-
-def _write_json_atomically(path: Path, payload: dict) -> None:
-    """Write to a temporary file beside ``path``, then rename: a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(payload, handle, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _sample_points(length: int) -> list[int]:
@@ -129,5 +113,5 @@ def long_lag(
             },
         }
     if json_out is not None:
-        _write_json_atomically(json_out, payload)
+        write_atomically(json_out, json.dumps(payload, indent=2))
         console.print(f"results written to {json_out}")

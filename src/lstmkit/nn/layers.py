@@ -23,6 +23,7 @@ from lstmkit.errors import DataError, ParameterError, ShapeError
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn import backends, dropout, parameters
 from lstmkit.nn.backends import fused, native
+from lstmkit.nn.functional import reverse_time
 from lstmkit.specs import RecurrentConfig, get_spec, param_name
 from lstmkit.trace import GateTrace
 
@@ -247,10 +248,19 @@ class _RecurrentLayer(nn.Module):
             else (torch.arange(T, device=device)[:, None] < lengths)
         )
         values = tuple(
-            {name: (v * valid[:, :, None]).detach().cpu().numpy() for name, v in zip(names, record, strict=True)}
-            for record in records
+            {
+                name: (_in_sequence_order(steps, reverse, lengths) * valid[:, :, None]).detach().cpu().numpy()
+                for name, steps in zip(names, fields, strict=True)
+            }
+            for reverse, fields in records
         )
         return GateTrace(self.cell, self.num_layers, self.config.num_directions, values, valid.cpu().numpy())
+
+
+def _in_sequence_order(steps: list[Tensor], reverse: bool, lengths: Tensor | None) -> Tensor:
+    """T per-step tensors (N, .) in processing order -> (T, N, .) indexed by position in the sequence."""
+    stacked = torch.stack(steps)
+    return reverse_time(stacked, lengths) if reverse else stacked
 
 
 class LSTM(_RecurrentLayer):

@@ -9,7 +9,6 @@ MASE scaled by each fold's own in-sample seasonal-naive error (as in the M4 comp
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmkit.errors import DataError, ParameterError
+from lstmkit.files import write_atomically
 from lstmkit.tasks.forecaster import Forecaster
 from lstmkit.tasks.metrics import all_metrics, naive_forecast, seasonal_naive_forecast
 
@@ -86,7 +86,7 @@ def backtest(
         else:
             forecasts = _fold(template, frame, origin, period, fold_dir)
             if done is not None:  # Python's float repr round-trips exactly, so a resume scores the same numbers
-                _write_atomically(done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}))
+                write_atomically(done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}))
         insample = frame.iloc[:origin, 0].to_numpy()
         for model in MODELS:
             scores.append(
@@ -105,16 +105,6 @@ def coverage(forecasts: pd.DataFrame) -> float:
     return float(np.mean(inside))
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def save_json(path: Path, payload: dict) -> None:
     """JSON written atomically."""
-    _write_atomically(path, json.dumps(payload, indent=2))
+    write_atomically(path, json.dumps(payload, indent=2))

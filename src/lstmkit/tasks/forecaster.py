@@ -266,8 +266,14 @@ class Forecaster:
             np.arange(start - self.lookback_, len(frame) - self.lookback_)[:, None] + np.arange(self.lookback_)
         ]
         quantiles = self._quantiles(windows)[:, 0]  # (n, Q)
-        return pd.DataFrame({"forecast": quantiles[:, self.params.quantiles.index(0.5)], "lower": quantiles[:, 0],
-                             "upper": quantiles[:, -1]}, index=frame.index[start:])
+        return pd.DataFrame(
+            {
+                "forecast": quantiles[:, self.params.quantiles.index(0.5)],
+                "lower": quantiles[:, 0],
+                "upper": quantiles[:, -1],
+            },
+            index=frame.index[start:],
+        )
 
     def score(self, actual) -> dict[str, float]:
         """MAE, RMSE, sMAPE and MASE of ``predict(len(actual))`` against the actual continuation."""

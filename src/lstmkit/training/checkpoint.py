@@ -54,6 +54,7 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], state: d
         _write(tmp / TENSORS, blob)
         _write(tmp / STATE, json.dumps(header, indent=1).encode())
         _fsync_dir(tmp)
+        os.chmod(tmp, 0o755)  # mkdtemp creates 0700
         old = None
         if path.exists():  # move the previous checkpoint aside only once the new one is complete
             old = path.with_name(f".{path.name}.old")

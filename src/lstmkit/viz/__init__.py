@@ -5,5 +5,14 @@ so it works under any backend (Agg on servers).
 """
 
 from lstmkit.viz.forecast import plot_backtest, plot_forecast, plot_training_curves
+from lstmkit.viz.gates import plot_gates, plot_gradient_flow, plot_hidden_states, plot_saturation
 
-__all__ = ["plot_backtest", "plot_forecast", "plot_training_curves"]
+__all__ = [
+    "plot_backtest",
+    "plot_forecast",
+    "plot_gates",
+    "plot_gradient_flow",
+    "plot_hidden_states",
+    "plot_saturation",
+    "plot_training_curves",
+]

@@ -16,6 +16,7 @@ from lstmkit.nn.functional import CELLS, State, TorchCell, reverse_time
 from lstmkit.specs import RecurrentConfig
 
 Recorded = list[tuple[Tensor, ...]]  # per step: the gates, then c (LSTM kinds), then h
+Record = tuple[bool, list[list[Tensor]]]  # (reverse, per field the T per-step tensors in processing order)
 
 
 def _run_direction(
@@ -70,11 +71,13 @@ def run(
     lengths: Tensor | None,
     masks: DropoutMasks,
     record: bool,
-) -> tuple[Tensor, State, list[Recorded] | None]:
+) -> tuple[Tensor, State, list[Record] | None]:
     """All layers and directions: x (T, N, H_in), state parts (L*D, N, .) -> out (T, N, D*P), state.
 
     ``weights[layer * D + direction]`` holds that layer's parameters under base names. With
-    ``record``, also returns per layer and direction the recorded activations in sequence order.
+    ``record``, also returns per layer and direction the very per-step tensors of the computation
+    (gates, c, h; in the direction's processing order), so callers can trace them or differentiate the
+    output with respect to them.
     """
     cell = CELLS[config.kind]
     D = config.num_directions
@@ -98,12 +101,7 @@ def run(
             outs.append(reverse_time(out, lengths) if reverse else out)
             finals.append(final)
             if record:
-                records.append(
-                    [
-                        reverse_time(torch.stack(v), lengths) if reverse else torch.stack(v)
-                        for v in zip(*recorded, strict=True)
-                    ]
-                )
+                records.append((reverse, [list(field) for field in zip(*recorded, strict=True)]))
         layer_input = torch.cat(outs, dim=2) if D == 2 else outs[0]  # (T, N, D*P)
     final_state = tuple(torch.stack(parts) for parts in zip(*finals, strict=True))  # (L*D, N, .)
     return layer_input, final_state, (records if record else None)
