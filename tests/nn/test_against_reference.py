@@ -21,12 +21,14 @@ from tests.tolerances import NN_VS_REFERENCE_FLOAT64_ABS as TOL
 T, N, H_IN, H = 5, 3, 3, 4
 LENGTHS = [5, 2, 4]
 
+FAST_KINDS = ("lstm", "peephole", "coupled")
 SWEEP = [
-    (kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths)
-    for kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths in itertools.product(
-        KINDS, (True, False), (False, True), (False, True), (1, 2), (0, 2), (None, LENGTHS)
+    (backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths)
+    for backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths in itertools.product(
+        ("native", "fast"), KINDS, (True, False), (False, True), (False, True), (1, 2), (0, 2), (None, LENGTHS)
     )
     if not (proj_size and not get_spec(kind).supports_projection)
+    and not (backend == "fast" and (kind not in FAST_KINDS or proj_size))
 ]
 
 
@@ -55,14 +57,14 @@ def compare_with_reference(layer, kind, x, state0, lengths, rng, masks=None):
 
 
 @pytest.mark.parametrize(
-    ("kind", "bias", "batch_first", "bidirectional", "num_layers", "proj_size", "lengths"),
+    ("backend", "kind", "bias", "batch_first", "bidirectional", "num_layers", "proj_size", "lengths"),
     SWEEP,
     ids=["-".join(map(str, case)).replace("[5, 2, 4]", "lengths") for case in SWEEP],
 )
-def test_native_backend_matches_reference(kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths):
+def test_backends_match_reference(backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths):
     rng = np.random.default_rng(0)
     options = dict(
-        bias=bias, batch_first=batch_first, bidirectional=bidirectional, num_layers=num_layers, backend="native"
+        bias=bias, batch_first=batch_first, bidirectional=bidirectional, num_layers=num_layers, backend=backend
     )
     if proj_size:
         options["proj_size"] = proj_size
@@ -76,11 +78,23 @@ def test_native_backend_matches_reference(kind, bias, batch_first, bidirectional
     compare_with_reference(layer, kind, x, state0, lengths, rng)
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_training_mode_with_fixed_masks_matches_reference(kind):
+@pytest.mark.parametrize(
+    ("backend", "kind"), [("native", kind) for kind in KINDS] + [("fast", kind) for kind in FAST_KINDS]
+)
+def test_training_mode_with_fixed_masks_matches_reference(backend, kind):
     """Dropout between layers, recurrent dropout and zoneout, given the same masks as the reference."""
     rng = np.random.default_rng(3)
-    layer = make_layer(kind, H_IN, H, num_layers=2, bidirectional=True, dropout=0.3, recurrent_dropout=0.3, zoneout=0.2)
+    layer = make_layer(
+        kind,
+        H_IN,
+        H,
+        num_layers=2,
+        bidirectional=True,
+        dropout=0.3,
+        recurrent_dropout=0.3,
+        zoneout=0.2,
+        backend=backend,
+    )
     layer.train()
     masks = random_masks(kind, reference_params(layer), T, N, rng)
     x = rng.normal(size=(T, N, H_IN))

@@ -22,7 +22,7 @@ SWEEP = [
     case
     for case in itertools.product(
         ("lstm", "gru", "rnn", "rnn_relu"),
-        ("native", "fused"),
+        ("native", "fused", "fast"),
         (True, False),
         (False, True),
         (False, True),
@@ -30,7 +30,7 @@ SWEEP = [
         (0, 2),
         (None, LENGTHS),
     )
-    if not (case[6] and case[0] != "lstm")
+    if not (case[6] and case[0] != "lstm") and not (case[1] == "fast" and (case[0] != "lstm" or case[6]))
 ]
 
 

@@ -22,7 +22,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 from lstmkit.errors import DataError, ParameterError, ShapeError
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn import backends, dropout, parameters
-from lstmkit.nn.backends import fused, native
+from lstmkit.nn.backends import fast, fused, native
 from lstmkit.nn.functional import reverse_time
 from lstmkit.specs import RecurrentConfig, get_spec, param_name
 from lstmkit.trace import GateTrace
@@ -68,10 +68,9 @@ class _RecurrentLayer(nn.Module):
         )
         parameters.check_gate_biases(cell, bias, forget_bias, input_bias)
         self.backend = backends.check_backend(backend)
-        if backend == "fused":
-            refusal = backends.fused_refusal(cell, bool(recurrent_dropout or zoneout), False, False)
-            if refusal:
-                raise ParameterError(f"backend 'fused' cannot run {refusal}; use backend='native' or 'auto'")
+        if backend in ("fused", "fast"):  # refuse at construction what the chosen backend can never run
+            config = RecurrentConfig(cell, input_size, hidden_size, num_layers, bidirectional, bias, proj_size)
+            backends.choose(backend, config, bool(recurrent_dropout or zoneout), False, False)
         self.cell = cell
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
@@ -215,7 +214,7 @@ class _RecurrentLayer(nn.Module):
         state = self._check_state(hx, N, batched, x)
 
         stochastic = self.training and bool(self.recurrent_dropout or self.zoneout)
-        backend = backends.choose(self.backend, self.cell, stochastic, return_gates, masks is not None)
+        backend = backends.choose(self.backend, self.config, stochastic, return_gates, masks is not None)
         if backend == "fused":
             out, final = fused.run(self.config, self._flat_weights, x, state, lengths, self.dropout, self.training)
             records = None
@@ -226,7 +225,8 @@ class _RecurrentLayer(nn.Module):
                     if self.training
                     else DropoutMasks()
                 )
-            out, final, records = native.run(self.config, self._layer_weights(), x, state, lengths, masks, return_gates)
+            run = fast.run if backend == "fast" else native.run
+            out, final, records = run(self.config, self._layer_weights(), x, state, lengths, masks, return_gates)
 
         if packed:
             out = pack_padded_sequence(out, lengths.cpu(), enforce_sorted=False)

@@ -2,7 +2,9 @@
 
 - ``native``: the readable time loop (every cell and option; gate traces); the torch-side oracle.
 - ``fused``: torch's own kernels, for what ``torch.nn.LSTM/GRU/RNN`` support.
-- ``auto``: ``fused`` whenever it can honour the call, else ``native``.
+- ``fast``: a hand-written backward for the LSTM, peephole and coupled cells, with every option but
+  projections (recurrent dropout, zoneout, lengths, gate traces).
+- ``auto``: ``fused`` whenever it can honour the call, else ``fast``, else ``native``.
 
 A backend asked for something it cannot do raises a ``ParameterError`` that says why; nothing is
 silently ignored.
@@ -11,9 +13,11 @@ silently ignored.
 from __future__ import annotations
 
 from lstmkit.errors import ParameterError
+from lstmkit.nn.backends import fast
 from lstmkit.nn.backends.fused import KERNELS as FUSED_KINDS
+from lstmkit.specs import RecurrentConfig
 
-BACKENDS = ("auto", "native", "fused")
+BACKENDS = ("auto", "native", "fused", "fast")
 
 
 def check_backend(name: str) -> str:
@@ -35,11 +39,14 @@ def fused_refusal(kind: str, stochastic_recurrence: bool, return_gates: bool, ma
     return None
 
 
-def choose(name: str, kind: str, stochastic_recurrence: bool, return_gates: bool, masks: bool) -> str:
+def choose(name: str, config: RecurrentConfig, stochastic_recurrence: bool, return_gates: bool, masks: bool) -> str:
     """The backend that runs this call: ``name`` itself, or for ``auto`` the fastest that can."""
-    refusal = fused_refusal(kind, stochastic_recurrence, return_gates, masks)
+    refusal = fused_refusal(config.kind, stochastic_recurrence, return_gates, masks)
+    fast_refusal = fast.supports(config)
     if name == "auto":
-        return "native" if refusal else "fused"
+        return "fused" if not refusal else ("fast" if not fast_refusal else "native")
     if name == "fused" and refusal:
         raise ParameterError(f"backend 'fused' cannot run {refusal}; use backend='native' or 'auto'")
+    if name == "fast" and fast_refusal:
+        raise ParameterError(f"backend 'fast' cannot run {fast_refusal}; use backend='native' or 'auto'")
     return name

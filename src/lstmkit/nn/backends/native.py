@@ -71,15 +71,18 @@ def run(
     lengths: Tensor | None,
     masks: DropoutMasks,
     record: bool,
+    run_direction=None,
 ) -> tuple[Tensor, State, list[Record] | None]:
     """All layers and directions: x (T, N, H_in), state parts (L*D, N, .) -> out (T, N, D*P), state.
 
     ``weights[layer * D + direction]`` holds that layer's parameters under base names. With
     ``record``, also returns per layer and direction the very per-step tensors of the computation
     (gates, c, h; in the direction's processing order), so callers can trace them or differentiate the
-    output with respect to them.
+    output with respect to them. ``run_direction`` replaces the readable per-direction loop (the ``fast``
+    backend passes its own); it takes and returns what ``_run_direction`` does.
     """
     cell = CELLS[config.kind]
+    run_direction = run_direction or _run_direction
     D = config.num_directions
     valid = None if lengths is None else (torch.arange(len(x), device=x.device)[:, None] < lengths)[:, :, None]
     finals, records = [], []
@@ -93,7 +96,7 @@ def run(
             xin = reverse_time(layer_input, lengths) if reverse else layer_input
             keep = _keep_masks(config, masks, k, valid, x, lengths, reverse)
             recurrent_mask = None if masks.recurrent is None else masks.recurrent[k]
-            out, final, recorded = _run_direction(
+            out, final, recorded = run_direction(
                 cell, weights[k], xin, tuple(s[k] for s in state), keep, recurrent_mask, record
             )
             if valid is not None:

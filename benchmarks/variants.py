@@ -1,0 +1,237 @@
+"""Every lstmkit LSTM variant against torch.nn.LSTM on CPU: one command, a table, JSON beside it.
+
+Configs: (a) N 32, T 50, H_in 16, H 64; (b) N 64, T 100, H_in 64, H 256; (c) N 32, T 200, H_in 256, H 512,
+2 layers; (d) streaming: N 1, H_in 16, H 128, one step per call for 1000 steps. For (a)-(c), forward (no
+grad) and forward+backward of each variant, as ratios to torch.nn.LSTM measured side by side (alternating
+rounds, median), and achieved GFLOP/s as a share of a measured large-matmul peak. The NumPy reference
+runs on (a) and (b). Variants with recurrent dropout or zoneout run in training mode (in eval mode they
+are the plain cell). One thread throughout.
+
+    python benchmarks/variants.py [--configs a b c d denormals] [--rounds 3] [--backend auto]
+"""
+
+from __future__ import annotations
+
+import os
+
+for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[var] = "1"
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import best_of, compare, write_results
+from lstmkit import nn as lnn
+from lstmkit import reference as ref
+from lstmkit.nn import convert
+
+CONFIGS = {
+    "a": dict(N=32, T=50, H_in=16, H=64, L=1),
+    "b": dict(N=64, T=100, H_in=64, H=256, L=1),
+    "c": dict(N=32, T=200, H_in=256, H=512, L=2),
+}
+VARIANTS = {
+    "vanilla": dict(),
+    "peephole": dict(cell="peephole"),
+    "coupled": dict(cell="coupled"),
+    "layernorm": dict(cell="layernorm"),
+    "recurrent_dropout": dict(recurrent_dropout=0.25),
+    "zoneout": dict(zoneout=0.1),
+    "return_gates": dict(),
+}
+
+
+def lstm_flops(c: dict) -> float:
+    """Matrix FLOPs of one forward: 2 N T (H_in + H) 4H per layer (elementwise work not counted)."""
+    total, size = 0.0, c["H_in"]
+    for _ in range(c["L"]):
+        total += 2 * c["N"] * c["T"] * (size + c["H"]) * 4 * c["H"]
+        size = c["H"]
+    return total
+
+
+def matmul_peak() -> float:
+    """GFLOP/s of a large float32 matrix product on one thread."""
+    a = torch.randn(2048, 2048)
+    seconds = best_of(lambda: a @ a, 3)
+    return 2 * 2048**3 / seconds / 1e9
+
+
+def make_calls(module: torch.nn.Module, x: torch.Tensor, dout: torch.Tensor, gates: bool):
+    def forward():
+        with torch.no_grad():
+            module(x, return_gates=True) if gates else module(x)
+
+    def train():
+        module.zero_grad()
+        out = module(x, return_gates=True)[0] if gates else module(x)[0]
+        out.backward(dout)
+
+    return forward, train
+
+
+def run_config(name: str, c: dict, rounds: int, repeats: int, backend: str, peak: float) -> list[dict]:
+    torch.manual_seed(0)
+    x = torch.randn(c["T"], c["N"], c["H_in"])
+    dout = torch.randn(c["T"], c["N"], c["H"])
+    peer = torch.nn.LSTM(c["H_in"], c["H"], c["L"])
+    peer_forward, peer_train = make_calls(peer, x, dout, False)
+    flops = lstm_flops(c)
+    rows = []
+    for variant, options in VARIANTS.items():
+        layer = lnn.LSTM(c["H_in"], c["H"], c["L"], backend=backend, **options)
+        layer.train()
+        forward, train = make_calls(layer, x, dout, variant == "return_gates")
+        for mode, ours, theirs, work in (
+            ("forward", forward, peer_forward, flops),
+            ("forward+backward", train, peer_train, 3 * flops),
+        ):
+            result = compare(ours, theirs, rounds, repeats)
+            rows.append(
+                {
+                    "config": name,
+                    "variant": variant,
+                    "mode": mode,
+                    **result,
+                    "peak_share": work / (result["ours_ms"] / 1e3) / 1e9 / peak,
+                }
+            )
+    if name in ("a", "b"):
+        params = convert.to_reference(lnn.LSTM(c["H_in"], c["H"]), dtype=np.float32)
+        x_np, dout_np = x.numpy(), dout.numpy()
+
+        def ref_forward():
+            ref.forward("lstm", params, x_np)
+
+        def ref_train():
+            _, _, cache = ref.forward("lstm", params, x_np)
+            ref.backward("lstm", params, cache, dout_np)
+
+        for mode, ours, theirs, work in (
+            ("forward", ref_forward, peer_forward, flops),
+            ("forward+backward", ref_train, peer_train, 3 * flops),
+        ):
+            result = compare(ours, theirs, rounds, repeats)
+            rows.append(
+                {
+                    "config": name,
+                    "variant": "numpy reference",
+                    "mode": mode,
+                    **result,
+                    "peak_share": work / (result["ours_ms"] / 1e3) / 1e9 / peak,
+                }
+            )
+    return rows
+
+
+def run_streaming(steps: int = 1000) -> list[dict]:
+    """Microseconds per single-step call, N 1, H_in 16, H 128, no grad."""
+    torch.manual_seed(0)
+    xs = torch.randn(steps, 1, 16)
+    rows = []
+
+    def per_step(step) -> float:
+        def run():
+            state = None
+            with torch.no_grad():
+                for x_t in xs:
+                    state = step(x_t, state)
+
+        return 1e6 * best_of(run, 3) / steps
+
+    cells = {
+        "torch.nn.LSTMCell": torch.nn.LSTMCell(16, 128),
+        "lstmkit LSTMCell vanilla": lnn.LSTMCell(16, 128),
+        "lstmkit LSTMCell peephole": lnn.LSTMCell(16, 128, cell="peephole"),
+    }
+    for name, cell in cells.items():
+        rows.append({"config": "d", "variant": name, "us_per_step": per_step(lambda x_t, s, c=cell: c(x_t, s))})
+    for name, layer in (
+        ("torch.nn.LSTM per step", torch.nn.LSTM(16, 128)),
+        ("lstmkit LSTM per step", lnn.LSTM(16, 128)),
+    ):
+        rows.append(
+            {"config": "d", "variant": name, "us_per_step": per_step(lambda x_t, s, m=layer: m(x_t[None], s)[1])}
+        )
+    return rows
+
+
+def run_denormals(rounds: int) -> list[dict]:
+    """Training-step time with and without flushing denormals, on a saturated model (config b).
+
+    Weights are scaled up 8x so that gates saturate, as in a trained model: sigmoid tails and their
+    gradients then fall into float32's denormal range, which many CPUs process far more slowly.
+    """
+    c = CONFIGS["b"]
+    torch.manual_seed(0)
+    x = torch.randn(c["T"], c["N"], c["H_in"])
+    dout = torch.randn(c["T"], c["N"], c["H"])
+    rows = []
+    for backend in ("fused", "fast"):
+        layer = lnn.LSTM(c["H_in"], c["H"], backend=backend)
+        with torch.no_grad():
+            for parameter in layer.parameters():
+                parameter.mul_(8.0)
+        _, train = make_calls(layer, x, dout, False)
+        times = {}
+        for flush in (False, True, False, True)[: 2 * max(1, rounds // 2)]:
+            torch.set_flush_denormal(flush)
+            times.setdefault(flush, []).append(best_of(train, 2))
+        torch.set_flush_denormal(False)
+        off, on = min(times[False]), min(times[True])
+        rows.append(
+            {"config": "denormals", "variant": backend, "ms_keep": 1e3 * off, "ms_flush": 1e3 * on, "speedup": off / on}
+        )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", nargs="+", default=["a", "b", "c", "d", "denormals"])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--backend", default="auto")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    peak = matmul_peak()
+    started = time.perf_counter()
+    rows = []
+    for name in args.configs:
+        if name == "d":
+            rows += run_streaming()
+        elif name == "denormals":
+            rows += run_denormals(args.rounds)
+        else:
+            rows += run_config(name, CONFIGS[name], args.rounds, 1 if name == "c" else args.repeats, args.backend, peak)
+    print(f"torch {torch.__version__}, 1 thread, float32, matmul peak {peak:.0f} GFLOP/s, backend={args.backend}")
+    print(f"{'cfg':<4}{'variant':<20}{'mode':<18}{'ms':>9}{'torch ms':>10}{'ratio':>8}{'peak':>7}")
+    for row in rows:
+        if row["config"] in ("d", "denormals"):
+            continue
+        print(
+            f"{row['config']:<4}{row['variant']:<20}{row['mode']:<18}{row['ours_ms']:>9.1f}{row['theirs_ms']:>10.1f}"
+            f"{row['ratio']:>8.2f}{row['peak_share']:>7.0%}"
+        )
+    for row in rows:
+        if row["config"] == "d":
+            print(f"d   {row['variant']:<32}{row['us_per_step']:>8.1f} us/step")
+    for row in rows:
+        if row["config"] == "denormals":
+            print(
+                f"denormals, saturated model, training step, {row['variant']:<6}: {row['ms_keep']:.1f} ms kept, "
+                f"{row['ms_flush']:.1f} ms flushed (x{row['speedup']:.2f})"
+            )
+    print(f"({time.perf_counter() - started:.0f} s)")
+    write_results(
+        "variants", {"backend": args.backend, "matmul_peak_gflops": peak, "configs": CONFIGS, "results": rows}
+    )
+
+
+if __name__ == "__main__":
+    main()
