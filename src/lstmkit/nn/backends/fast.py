@@ -20,6 +20,18 @@ from lstmkit.nn.backends import native
 from lstmkit.specs import RecurrentConfig
 
 KINDS = ("lstm", "peephole", "coupled")
+ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight^T (+ bias), x (M, K), weight (N, K).
+
+    float32 on CPU goes to oneDNN's matrix kernel when torch has it: measured here at about twice the
+    speed of torch.mm (MKL's sgemm) for every product this backend makes. Elsewhere, torch's linear.
+    """
+    if ONEDNN and x.dtype == torch.float32 and x.device.type == "cpu":
+        return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight.contiguous(), bias, "none", [], "")
+    return torch.nn.functional.linear(x, weight, bias)
 
 
 def _dsigmoid(s: Tensor) -> Tensor:
@@ -34,10 +46,8 @@ class _Direction(torch.autograd.Function):
     def forward(ctx, kind, keep_h, keep_c, mask, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, w_ci, w_cf, w_co):
         T, N, H = x.shape[0], x.shape[1], h0.shape[1]
         G = 3 if kind == "coupled" else 4
-        acts = x.reshape(T * N, -1) @ weight_ih.t()  # (T*N, G*H): W_ih x_t for all t, then the gates in place
-        if bias_ih is not None:
-            acts += bias_ih + bias_hh
-        acts = acts.view(T, N, G * H)
+        bias = None if bias_ih is None else bias_ih + bias_hh
+        acts = linear(x.reshape(T * N, -1), weight_ih, bias).view(T, N, G * H)  # W_ih x_t + b for all t; gates in place
         empty = partial(torch.empty, dtype=x.dtype, device=x.device)
         held = keep_h is not None  # padding or zoneout: the state is not always the new one
         h_seq = empty(T + 1, N, H)  # h_{-1} .. h_{T-1}, the state after held units
@@ -48,11 +58,10 @@ class _Direction(torch.autograd.Function):
         h_seq[0] = h0
         if held:
             c_seq[0] = c0
-        weight_hh_t = weight_hh.t()
         for t in range(T):
             c_prev = c_seq[t] if held else (c0 if t == 0 else c_new[t - 1])
             h_prev = h_seq[t] if mask is None else torch.mul(h_seq[t], mask, out=h_in[t])
-            a = acts[t].addmm_(h_prev, weight_hh_t)  # (N, G*H) pre-activations, activated in place below
+            a = acts[t].add_(linear(h_prev, weight_hh))  # (N, G*H) pre-activations, activated in place below
             if kind == "coupled":
                 i, g, o = a[:, :H], a[:, H : 2 * H], a[:, 2 * H :]
                 i.sigmoid_()
@@ -96,6 +105,7 @@ class _Direction(torch.autograd.Function):
         dh = dh_T.clone() if dh_T is not None else torch.zeros(N, H, dtype=x.dtype, device=x.device)
         dc = dc_T.clone() if dc_T is not None else torch.zeros(N, H, dtype=x.dtype, device=x.device)
         peephole = kind == "peephole"
+        weight_hh_t = weight_hh.t().contiguous()  # (H, G*H): dh_{t-1} = da W_hh
         if peephole:
             dw_ci, dw_cf, dw_co = (torch.zeros(H, dtype=x.dtype, device=x.device) for _ in range(3))
         for t in reversed(range(T)):
@@ -129,16 +139,17 @@ class _Direction(torch.autograd.Function):
                     dc.addcmul_(da_i, w_ci).addcmul_(da_f, w_cf)
                     dw_ci += (da_i * c_prev).sum(0)
                     dw_cf += (da_f * c_prev).sum(0)
-            dh = da @ weight_hh  # (N, H): through W_hh (m * h_{t-1})
+            dh = linear(da, weight_hh_t)  # (N, H): through W_hh (m * h_{t-1})
             if mask is not None:
                 dh *= mask
             if keep_h is not None:
                 dh += dh_held
                 dc += dc_held
         dA2 = dA.view(T * N, -1)  # (T*N, G*H)
-        dx = (dA2 @ weight_ih).view(T, N, -1) if ctx.needs_input_grad[4] else None
-        dweight_ih = dA2.t() @ x.reshape(T * N, -1)
-        dweight_hh = dA2.t() @ h_in.reshape(T * N, H)
+        dx = linear(dA2, weight_ih.t()).view(T, N, -1) if ctx.needs_input_grad[4] else None
+        dA2_t = dA2.t().contiguous()  # (G*H, T*N)
+        dweight_ih = linear(dA2_t, x.reshape(T * N, -1).t())
+        dweight_hh = linear(dA2_t, h_in.reshape(T * N, H).t())
         dbias = dA2.sum(0) if ctx.has_bias else None
         peepholes = (dw_ci, dw_cf, dw_co) if peephole else (None, None, None)
         return None, None, None, None, dx, dh, dc, dweight_ih, dweight_hh, dbias, dbias, *peepholes
