@@ -257,9 +257,9 @@ class _RecurrentLayer(nn.Module):
         return GateTrace(self.cell, self.num_layers, self.config.num_directions, values, valid.cpu().numpy())
 
 
-def _in_sequence_order(steps: list[Tensor], reverse: bool, lengths: Tensor | None) -> Tensor:
-    """T per-step tensors (N, .) in processing order -> (T, N, .) indexed by position in the sequence."""
-    stacked = torch.stack(steps)
+def _in_sequence_order(steps: list[Tensor] | Tensor, reverse: bool, lengths: Tensor | None) -> Tensor:
+    """T per-step tensors (N, .), or them stacked, in processing order -> (T, N, .) by position in the sequence."""
+    stacked = steps if isinstance(steps, Tensor) else torch.stack(steps)
     return reverse_time(stacked, lengths) if reverse else stacked
 
 

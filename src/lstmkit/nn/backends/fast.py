@@ -174,10 +174,9 @@ def _run_direction(cell, p: dict, x: Tensor, state, keep, recurrent_mask, record
         p.get("weight_cf"),
         p.get("weight_co"),
     )
-    recorded = []
-    if record:
-        gates = acts.detach().chunk(3 if kind == "coupled" else 4, dim=2)
-        recorded = list(zip(*(v.unbind(0) for v in (*gates, c_seq.detach(), out.detach())), strict=True))
+    recorded = None
+    if record:  # whole (T, N, .) tensors per field, which GateTrace takes as they are
+        recorded = [*acts.detach().chunk(3 if kind == "coupled" else 4, dim=2), c_seq.detach(), out.detach()]
     return out, (h_T, c_T), recorded
 
 

@@ -15,8 +15,8 @@ from lstmkit.masks import DropoutMasks
 from lstmkit.nn.functional import CELLS, State, TorchCell, reverse_time
 from lstmkit.specs import RecurrentConfig
 
-Recorded = list[tuple[Tensor, ...]]  # per step: the gates, then c (LSTM kinds), then h
-Record = tuple[bool, list[list[Tensor]]]  # (reverse, per field the T per-step tensors in processing order)
+Record = tuple[bool, list[list[Tensor] | Tensor]]  # (reverse, per field its T steps (a list or stacked), in
+# processing order: gates, c (LSTM kinds), h)
 
 
 def _run_direction(
@@ -27,7 +27,7 @@ def _run_direction(
     keep: tuple[Tensor, ...] | None,
     recurrent_mask: Tensor | None,
     record: bool,
-) -> tuple[Tensor, State, Recorded]:
+) -> tuple[Tensor, State, list[list[Tensor]] | None]:
     """One layer, one direction, in its own time order: x (T, N, H_in) -> out (T, N, P)."""
     xw = cell.project_input(x, p)  # (T, N, G*H)
     weight_hh_t = p["weight_hh"].t()
@@ -42,7 +42,8 @@ def _run_direction(
         outs.append(state[0])
         if record:
             recorded.append((*gates, *state[1:], state[0]))
-    return torch.stack(outs), state, recorded
+    fields = [list(field) for field in zip(*recorded, strict=True)] if record else None  # per field: T steps
+    return torch.stack(outs), state, fields
 
 
 def _keep_masks(
@@ -104,7 +105,7 @@ def run(
             outs.append(reverse_time(out, lengths) if reverse else out)
             finals.append(final)
             if record:
-                records.append((reverse, [list(field) for field in zip(*recorded, strict=True)]))
+                records.append((reverse, recorded))
         layer_input = torch.cat(outs, dim=2) if D == 2 else outs[0]  # (T, N, D*P)
     final_state = tuple(torch.stack(parts) for parts in zip(*finals, strict=True))  # (L*D, N, .)
     return layer_input, final_state, (records if record else None)
