@@ -21,7 +21,7 @@ from tests.tolerances import NN_VS_REFERENCE_FLOAT64_ABS as TOL
 T, N, H_IN, H = 5, 3, 3, 4
 LENGTHS = [5, 2, 4]
 
-FAST_KINDS = ("lstm", "peephole", "coupled")
+FAST_KINDS = ("lstm", "peephole", "coupled", "layernorm")
 SWEEP = [
     (backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths)
     for backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths in itertools.product(
