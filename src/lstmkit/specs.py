@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lstmkit.errors import UnknownCellError
+from lstmkit.errors import ParameterError, UnknownCellError
 
 
 @dataclass(frozen=True)
@@ -155,3 +155,34 @@ class RecurrentConfig:
                 for name, shape in base.items():
                     shapes[param_name(name, layer, bool(reverse))] = shape
         return shapes
+
+
+def check_sizes(kind: str, input_size, hidden_size, num_layers, proj_size) -> CellSpec:
+    """The sizes of a layer of ``kind``, checked as torch.nn checks them, as typed errors; returns the spec."""
+    spec = get_spec(kind)
+    for name, value, low in (
+        ("input_size", input_size, 1),
+        ("hidden_size", hidden_size, 1),
+        ("num_layers", num_layers, 1),
+        ("proj_size", proj_size, 0),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ParameterError(f"expected {name} to be an integer >= {low}, got {value!r}")
+    if proj_size and not spec.supports_projection:
+        raise ParameterError(f"proj_size is supported by the LSTM kinds only, got proj_size={proj_size} for {kind!r}")
+    if proj_size >= hidden_size:
+        raise ParameterError(f"expected proj_size < hidden_size, got proj_size={proj_size}, hidden_size={hidden_size}")
+    return spec
+
+
+def check_gate_biases(kind: str, bias: bool, forget_bias: float | None, input_bias: float | None) -> None:
+    """forget_bias / input_bias need a cell with that gate, and biases."""
+    spec = get_spec(kind)
+    for name, value, gate in (("forget_bias", forget_bias, "f"), ("input_bias", input_bias, "i")):
+        if value is None:
+            continue
+        if gate not in spec.gates:
+            hint = " (f = 1 - i there: use input_bias=-value)" if kind == "coupled" else ""
+            raise ParameterError(f"{name} needs a cell with an {gate!r} gate, {kind!r} has {spec.gates}{hint}")
+        if not bias:
+            raise ParameterError(f"{name} needs bias=True")

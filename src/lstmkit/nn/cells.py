@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from lstmkit import specs
 from lstmkit.errors import ParameterError, ShapeError
 from lstmkit.nn import parameters
 from lstmkit.nn.functional import CELLS
@@ -34,7 +35,7 @@ class _Cell(nn.Module):
         if cell not in self.cells:
             raise ParameterError(f"{type(self).__name__} takes cell in {self.cells}, got {cell!r}")
         parameters.check_sizes(cell, input_size, hidden_size, 1, 0, 0.0)
-        parameters.check_gate_biases(cell, bias, forget_bias, input_bias)
+        specs.check_gate_biases(cell, bias, forget_bias, input_bias)
         self.cell, self.input_size, self.hidden_size, self.bias = cell, input_size, hidden_size, bias
         self.forget_bias, self.input_bias = forget_bias, input_bias
         self.config = RecurrentConfig(cell, input_size, hidden_size, bias=bias)

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
+from lstmkit import specs
 from lstmkit.errors import DataError, ParameterError, ShapeError
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn import backends, dropout, parameters
@@ -66,7 +67,7 @@ class _RecurrentLayer(nn.Module):
             recurrent_dropout=recurrent_dropout,
             zoneout=zoneout,
         )
-        parameters.check_gate_biases(cell, bias, forget_bias, input_bias)
+        specs.check_gate_biases(cell, bias, forget_bias, input_bias)
         self.backend = backends.check_backend(backend)
         if backend in ("fused", "fast"):  # refuse at construction what the chosen backend can never run
             config = RecurrentConfig(cell, input_size, hidden_size, num_layers, bidirectional, bias, proj_size)

@@ -8,40 +8,17 @@ import re
 import torch
 from torch import nn
 
+from lstmkit import specs
 from lstmkit.errors import ParameterError
-from lstmkit.specs import RecurrentConfig, get_spec
+from lstmkit.specs import RecurrentConfig
 
 
 def check_sizes(kind: str, input_size, hidden_size, num_layers, proj_size, dropout: float, **probabilities) -> None:
-    """torch.nn's argument checks, as typed errors that say what came."""
-    spec = get_spec(kind)
-    for name, value, low in (
-        ("input_size", input_size, 1),
-        ("hidden_size", hidden_size, 1),
-        ("num_layers", num_layers, 1),
-        ("proj_size", proj_size, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ParameterError(f"expected {name} to be an integer >= {low}, got {value!r}")
-    if proj_size and not spec.supports_projection:
-        raise ParameterError(f"proj_size is supported by the LSTM kinds only, got proj_size={proj_size} for {kind!r}")
-    if proj_size >= hidden_size:
-        raise ParameterError(f"expected proj_size < hidden_size, got proj_size={proj_size}, hidden_size={hidden_size}")
+    """torch.nn's argument checks (``lstmkit.specs.check_sizes``) plus dropout-like probabilities in [0, 1)."""
+    specs.check_sizes(kind, input_size, hidden_size, num_layers, proj_size)
     for name, value in {"dropout": dropout, **probabilities}.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value < 1.0:
             raise ParameterError(f"expected {name} to be a probability in [0, 1), got {value!r}")
-
-
-def check_gate_biases(kind: str, bias: bool, forget_bias: float | None, input_bias: float | None) -> None:
-    spec = get_spec(kind)
-    for name, value, gate in (("forget_bias", forget_bias, "f"), ("input_bias", input_bias, "i")):
-        if value is None:
-            continue
-        if gate not in spec.gates:
-            hint = " (f = 1 - i there: use input_bias=-value)" if kind == "coupled" else ""
-            raise ParameterError(f"{name} needs a cell with an {gate!r} gate, {kind!r} has {spec.gates}{hint}")
-        if not bias:
-            raise ParameterError(f"{name} needs bias=True")
 
 
 def create(module: nn.Module, config: RecurrentConfig, suffix: bool, device=None, dtype=None) -> list[str]:

@@ -11,26 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from lstmkit.errors import ParameterError, ShapeError
-from lstmkit.specs import CellSpec, RecurrentConfig, get_spec, param_name
+from lstmkit.specs import RecurrentConfig, check_gate_biases, check_sizes, get_spec, param_name
 
 Params = dict[str, np.ndarray]
-
-
-def _validate_sizes(spec: CellSpec, input_size: int, hidden_size: int, num_layers: int, proj_size: int) -> None:
-    for name, value, low in (
-        ("input_size", input_size, 1),
-        ("hidden_size", hidden_size, 1),
-        ("num_layers", num_layers, 1),
-        ("proj_size", proj_size, 0),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ParameterError(f"expected {name} to be an integer >= {low}, got {value!r}")
-    if proj_size and not spec.supports_projection:
-        raise ParameterError(
-            f"proj_size is supported by the LSTM kinds only, got proj_size={proj_size} for {spec.name!r}"
-        )
-    if proj_size >= hidden_size:
-        raise ParameterError(f"expected proj_size < hidden_size, got proj_size={proj_size}, hidden_size={hidden_size}")
 
 
 def init_params(
@@ -54,16 +37,8 @@ def init_params(
     direction: long-time-lag problems want e.g. ``forget_bias=5.0, input_bias=-3.0``. The coupled
     cell has no forget gate of its own (f = 1 - i): set ``input_bias`` there instead.
     """
-    spec = get_spec(kind)
-    _validate_sizes(spec, input_size, hidden_size, num_layers, proj_size)
-    for name, value, gate in (("forget_bias", forget_bias, "f"), ("input_bias", input_bias, "i")):
-        if value is None:
-            continue
-        if gate not in spec.gates:
-            hint = " (f = 1 - i there: use input_bias=-value)" if kind == "coupled" else ""
-            raise ParameterError(f"{name} needs a cell with an {gate!r} gate, {kind!r} has {spec.gates}{hint}")
-        if not bias:
-            raise ParameterError(f"{name} needs bias=True")
+    spec = check_sizes(kind, input_size, hidden_size, num_layers, proj_size)
+    check_gate_biases(kind, bias, forget_bias, input_bias)
     config = RecurrentConfig(kind, input_size, hidden_size, num_layers, bidirectional, bias, proj_size)
     rng = np.random.default_rng(seed)
     bound = 1.0 / np.sqrt(hidden_size)
