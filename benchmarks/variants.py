@@ -84,24 +84,21 @@ def run_config(name: str, c: dict, rounds: int, repeats: int, backend: str, peak
     peer_forward, peer_train = make_calls(peer, x, dout, False)
     flops = lstm_flops(c)
     rows = []
-    for variant, options in VARIANTS.items():
-        layer = lnn.LSTM(c["H_in"], c["H"], c["L"], backend=backend, **options)
-        layer.train()
-        forward, train = make_calls(layer, x, dout, variant == "return_gates")
+
+    def measure(variant: str, forward, train) -> None:
+        """Both passes of one variant against torch.nn.LSTM's, with the share of the matmul peak."""
         for mode, ours, theirs, work in (
             ("forward", forward, peer_forward, flops),
             ("forward+backward", train, peer_train, 3 * flops),
         ):
             result = compare(ours, theirs, rounds, repeats)
-            rows.append(
-                {
-                    "config": name,
-                    "variant": variant,
-                    "mode": mode,
-                    **result,
-                    "peak_share": work / (result["ours_ms"] / 1e3) / 1e9 / peak,
-                }
-            )
+            share = work / (result["ours_ms"] / 1e3) / 1e9 / peak
+            rows.append({"config": name, "variant": variant, "mode": mode, **result, "peak_share": share})
+
+    for variant, options in VARIANTS.items():
+        layer = lnn.LSTM(c["H_in"], c["H"], c["L"], backend=backend, **options)
+        layer.train()
+        measure(variant, *make_calls(layer, x, dout, variant == "return_gates"))
     if name in ("a", "b"):
         params = convert.to_reference(lnn.LSTM(c["H_in"], c["H"]), dtype=np.float32)
         x_np, dout_np = x.numpy(), dout.numpy()
@@ -113,20 +110,7 @@ def run_config(name: str, c: dict, rounds: int, repeats: int, backend: str, peak
             _, _, cache = ref.forward("lstm", params, x_np)
             ref.backward("lstm", params, cache, dout_np)
 
-        for mode, ours, theirs, work in (
-            ("forward", ref_forward, peer_forward, flops),
-            ("forward+backward", ref_train, peer_train, 3 * flops),
-        ):
-            result = compare(ours, theirs, rounds, repeats)
-            rows.append(
-                {
-                    "config": name,
-                    "variant": "numpy reference",
-                    "mode": mode,
-                    **result,
-                    "peak_share": work / (result["ours_ms"] / 1e3) / 1e9 / peak,
-                }
-            )
+        measure("numpy reference", ref_forward, ref_train)
     return rows
 
 
