@@ -1,6 +1,7 @@
 """One-step modules: drop-in ``torch.nn.LSTMCell``, ``GRUCell`` and ``RNNCell``, with the variants.
 
-They compute one step of the same math as the layers (``lstmkit.nn.functional``), with torch.nn's
+They compute one step of the same math as the layers (``lstmkit.nn.functional``; the vanilla cells call
+torch's own fused cell kernel, as torch.nn's cells do), with torch.nn's
 parameter names (``weight_ih`` (G*H, H_in), ``weight_hh`` (G*H, H), ``bias_ih``, ``bias_hh``) and
 the variants' own (``weight_ci`` ...). Input (N, H_in) or unbatched (H_in,).
 """
@@ -8,13 +9,15 @@ the variants' own (``weight_ci`` ...). Input (N, H_in) or unbatched (H_in,).
 from __future__ import annotations
 
 import torch
-from torch import Tensor, nn
+from torch import _VF, Tensor, nn
 
 from lstmkit import specs
 from lstmkit.errors import ParameterError, ShapeError
 from lstmkit.nn import parameters
 from lstmkit.nn.functional import CELLS
 from lstmkit.specs import RecurrentConfig
+
+FUSED_CELLS = {"lstm": _VF.lstm_cell, "gru": _VF.gru_cell, "rnn": _VF.rnn_tanh_cell, "rnn_relu": _VF.rnn_relu_cell}
 
 
 class _Cell(nn.Module):
@@ -67,6 +70,18 @@ class _Cell(nn.Module):
                 got = [tuple(p.shape) for p in parts] if all(isinstance(p, Tensor) for p in parts) else hx
                 raise ShapeError(f"expected hx as {'(h, c), each' if has_cell else 'h'} of shape {want}, got {got}")
             state = parts if batched else tuple(p.unsqueeze(0) for p in parts)
+        if self.cell in FUSED_CELLS:  # the vanilla cells: torch's own kernel, as torch.nn.LSTMCell calls it
+            hx_arg = state if has_cell else state[0]
+            result = FUSED_CELLS[self.cell](
+                x,
+                hx_arg,
+                self.weight_ih,
+                self.weight_hh,
+                getattr(self, "bias_ih", None),
+                getattr(self, "bias_hh", None),
+            )
+            state = tuple(result) if has_cell else (result,)
+            return state if batched else tuple(s.squeeze(0) for s in state)
         p = {
             base: getattr(self, base, None)
             for base in (
