@@ -155,3 +155,15 @@ def test_fill_interpolates_missing_values(tmp_path, capsys, monkeypatch, good_cs
 def test_datasets_lists_the_embedded_series(capsys, monkeypatch):
     code, out, _ = run_cli(["datasets"], capsys, monkeypatch)
     assert code == 0 and "airline" in out and "144" in out and "sunspots" in out and "309" in out
+
+
+def test_a_date_column_is_found_without_time(tmp_path, capsys, monkeypatch, good_csv):
+    data = write(tmp_path / "sales.csv", good_csv.replace("date,value", "date,units"))
+    code, _, err = run_cli(
+        ["forecast", "--data", data, "--target", "units", *FAST, "--out", tmp_path / "r"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    assert metrics["seasonal_period"] == 12  # monthly dates were recognized as the time axis
+    future = pd.read_csv(tmp_path / "r" / "forecast.csv", index_col=0)
+    assert future.index[0] == "1961-01-01"

@@ -62,7 +62,8 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
     """Any supported input as a DataFrame: the target column first, then the covariates; indexed by time.
 
     ``data``: a CSV path, a pandas Series or DataFrame (its index is the time axis unless ``time`` names a
-    column), or a NumPy array (1-D, or 2-D with the target in column 0).
+    column; without ``time``, a column of ISO 8601 dates becomes the time axis), or a NumPy array (1-D, or
+    2-D with the target in column 0).
     """
     if isinstance(data, str | Path):
         source = str(data)
@@ -79,6 +80,8 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
         frame = pd.DataFrame(array, columns=["value"] + [f"x{k}" for k in range(1, array.shape[1])])
     if frame.empty:
         raise DataError(f"{source}: no data")
+    if time is None and not isinstance(frame.index, pd.DatetimeIndex):
+        time = _date_column(frame)
     if time is not None:
         if time not in frame.columns:
             raise DataError(
@@ -97,6 +100,18 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
     frame = frame[[target, *[c for c in frame.columns if c != target]]]
     _check_index(frame.index, source)
     return frame
+
+
+def _date_column(frame: pd.DataFrame) -> str | None:
+    """The first text column whose every value is an ISO 8601 date (2024-01-31, 2024-01, 2024-01-31 12:00), if any."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        parsed = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        if parsed.notna().all():
+            return column
+    return None
 
 
 def _check_index(index: pd.Index, source: str) -> None:
