@@ -20,7 +20,7 @@ def _tool(name: str) -> str:
 
 def test_ruff_finds_nothing():
     result = subprocess.run(
-        [_tool("ruff"), "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
+        [_tool("ruff"), "check", "src", "tests", "benchmarks", "examples"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
