@@ -160,3 +160,21 @@ def test_backtest_folds_tile_the_end_and_score_the_baselines():
     assert list(result.summary().index) == ["lstm", "naive", "seasonal_naive"]
     with pytest.raises(DataError, match="3 folds of horizon 40 need at least"):
         backtest(Forecaster(horizon=40), y, folds=3)
+
+
+def test_conformal_adjustment_is_the_calibrated_score_of_the_validation_windows():
+    y = noisy_seasonal(300, sigma=2.0)
+    forecaster = Forecaster(horizon=3, lookback=12, epochs=15, seed=1).fit(y)
+    windows, targets = make_windows(y[:, None], 12, 3)
+    n_val = round(0.2 * len(windows))
+    adjustment = forecaster.interval_adjustment_
+    forecaster.interval_adjustment_ = 0.0
+    raw = forecaster._quantiles(windows[-n_val:])
+    forecaster.interval_adjustment_ = adjustment
+    actual = targets[-n_val:]
+    scores = np.sort(np.maximum(raw[..., 0] - actual, actual - raw[..., -1]).ravel())
+    assert adjustment == scores[int(np.ceil(0.8 * (len(scores) + 1))) - 1]
+    calibrated = forecaster._quantiles(windows[-n_val:])
+    inside = (actual >= calibrated[..., 0]) & (actual <= calibrated[..., -1])
+    assert inside.mean() >= 0.8  # by construction on the windows it was calibrated on
+    np.testing.assert_array_equal(calibrated[..., 1], raw[..., 1])  # the point forecast does not move
