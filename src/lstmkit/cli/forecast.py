@@ -64,11 +64,18 @@ def _results_table(summary: pd.DataFrame, cover: float, settings: dict) -> Table
     return table
 
 
-def run(settings: dict, out: Path, console: Console) -> dict:
-    """Backtest, fit on everything, forecast, and write the run folder; returns the metrics."""
+def _read(settings: dict) -> pd.DataFrame:
+    """The series the settings name, read and checked (every DataError comes from here)."""
+    checker = Forecaster()
+    return checker.prepare_data(
+        _load(settings), settings.get("target"), settings.get("time"), settings.get("fill", False)
+    )
+
+
+def run(settings: dict, frame: pd.DataFrame, out: Path, console: Console) -> dict:
+    """Backtest on ``frame`` (checked by ``_read``), fit on all of it, forecast, write the run folder; returns the
+    metrics."""
     template = _forecaster(settings)
-    series = _load(settings)
-    frame = template.prepare_data(series, settings["target"], settings["time"], settings["fill"])
     result = backtest(
         template,
         frame,
@@ -129,6 +136,7 @@ def forecast(
             raise DataError(f"{resume}: not a forecast run folder (no run.json)")
         settings = json.loads(run_file.read_text())
         out = resume
+        frame = _read(settings)
     else:
         settings = {
             "data": EMBEDDED if data is None else str(data.resolve()),
@@ -159,7 +167,7 @@ def forecast(
             raise DataError(f"{out}: the run folder exists and is not empty; choose another --out, or --resume it")
         out.mkdir(parents=True, exist_ok=True)
         save_json(out / "run.json", settings)
-    run(settings, out, console)
+    run(settings, frame, out, console)
     console.print(f"run folder: {out} (model/, metrics.json, forecast.csv, forecast.png, backtest.png, training.png)")
 
 

@@ -9,6 +9,7 @@ import torch
 import typer
 from rich.console import Console
 
+from lstmkit.cli.forecast import _read
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
 from lstmkit.viz import (
@@ -97,14 +98,8 @@ def inspect(
     forecaster = Forecaster.load(model_dir)
     metrics = json.loads(metrics_file.read_text())
     settings = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
-    if input_file is not None:
-        frame = forecaster.prepare_data(input_file, settings.get("target"), settings.get("time"))
-    elif settings:
-        from lstmkit.cli.forecast import _load
-
-        frame = forecaster.prepare_data(
-            _load(settings), settings.get("target"), settings.get("time"), settings.get("fill", False)
-        )
+    if input_file is not None or settings:  # checked by a fresh Forecaster: the loaded one keeps its fitted sizes
+        frame = _read(settings | ({"data": str(input_file)} if input_file is not None else {}))
     else:
         frame = forecaster.tail_
     lstm = forecaster.model_.lstm

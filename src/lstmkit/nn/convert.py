@@ -45,42 +45,32 @@ def load_reference(module: _RecurrentLayer | _Cell, params: dict[str, np.ndarray
     return module
 
 
+def _shared_options(module: nn.Module) -> dict:
+    """The constructor options torch.nn's and lstmkit's layers share, read off either (same attribute names)."""
+    weight = module.weight_ih_l0
+    names = ("num_layers", "bias", "batch_first", "dropout", "bidirectional")
+    return {name: getattr(module, name) for name in names} | {"device": weight.device, "dtype": weight.dtype}
+
+
 def to_torch(module: _RecurrentLayer) -> nn.Module:
     """An equivalent ``torch.nn.LSTM/GRU/RNN`` with the same weights (vanilla cells only)."""
     if not isinstance(module, _RecurrentLayer) or module.cell not in _TORCH_CLASSES:
         raise ParameterError(
             f"torch.nn has the vanilla LSTM, GRU and RNN only, got {getattr(module, 'cell', module)!r}"
         )
-    options = dict(
-        num_layers=module.num_layers,
-        bias=module.bias,
-        batch_first=module.batch_first,
-        dropout=module.dropout,
-        bidirectional=module.bidirectional,
-    )
+    options = _shared_options(module)
     if module.cell == "lstm":
         options["proj_size"] = module.proj_size
     elif module.cell.startswith("rnn"):
         options["nonlinearity"] = "relu" if module.cell == "rnn_relu" else "tanh"
-    weight = module.weight_ih_l0
-    target = _TORCH_CLASSES[module.cell](
-        module.input_size, module.hidden_size, **options, device=weight.device, dtype=weight.dtype
-    )
+    target = _TORCH_CLASSES[module.cell](module.input_size, module.hidden_size, **options)
     target.load_state_dict(module.state_dict())
     return target
 
 
 def from_torch(source: nn.LSTM | nn.GRU | nn.RNN, **options) -> _RecurrentLayer:
     """An lstmkit.nn layer with the weights of a torch.nn one; ``options`` add lstmkit's keywords."""
-    common = dict(
-        num_layers=source.num_layers,
-        bias=source.bias,
-        batch_first=source.batch_first,
-        dropout=source.dropout,
-        bidirectional=source.bidirectional,
-        device=source.weight_ih_l0.device,
-        dtype=source.weight_ih_l0.dtype,
-    )
+    common = _shared_options(source)
     if isinstance(source, nn.LSTM):
         layer = LSTM(source.input_size, source.hidden_size, proj_size=source.proj_size, **common, **options)
     elif isinstance(source, nn.GRU):
