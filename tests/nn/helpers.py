@@ -7,6 +7,21 @@ import torch
 
 from lstmkit import nn as lnn
 from lstmkit.nn import convert
+from lstmkit.nn.backends import kernels
+
+# The fast backend's three ways to run its time loop, as backend names the sweeps take.
+FAST_MODES = {
+    "fast": {},  # compiled steps, small recurrent products in C
+    "fast:products-from-torch": {"GEMM": {}},  # compiled steps, each step's product made by torch
+    "fast:torch-loop": {"ENABLED": False},  # no extension: the loop in torch
+}
+
+
+def backend_under_test(name: str, monkeypatch) -> str:
+    """The layer's backend for a sweep's backend ``name``, with the fast mode it names switched on."""
+    for attribute, value in FAST_MODES.get(name, {}).items():
+        monkeypatch.setattr(kernels, attribute, value)
+    return name.split(":")[0]
 
 
 def make_layer(kind: str, input_size: int, hidden_size: int, **options):

@@ -14,7 +14,7 @@ import torch
 
 from lstmkit import reference as ref
 from lstmkit.specs import get_spec
-from tests.nn.helpers import make_layer, parts, reference_params, run_layer, torch_masks
+from tests.nn.helpers import FAST_MODES, backend_under_test, make_layer, parts, reference_params, run_layer, torch_masks
 from tests.reference.helpers import KINDS, random_masks, random_state
 from tests.tolerances import NN_VS_REFERENCE_FLOAT64_ABS as TOL
 
@@ -25,10 +25,10 @@ FAST_KINDS = ("lstm", "peephole", "coupled", "layernorm")
 SWEEP = [
     (backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths)
     for backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths in itertools.product(
-        ("native", "fast"), KINDS, (True, False), (False, True), (False, True), (1, 2), (0, 2), (None, LENGTHS)
+        ("native", *FAST_MODES), KINDS, (True, False), (False, True), (False, True), (1, 2), (0, 2), (None, LENGTHS)
     )
     if not (proj_size and not get_spec(kind).supports_projection)
-    and not (backend == "fast" and (kind not in FAST_KINDS or proj_size))
+    and not (backend.startswith("fast") and (kind not in FAST_KINDS or proj_size))
 ]
 
 
@@ -61,7 +61,10 @@ def compare_with_reference(layer, kind, x, state0, lengths, rng, masks=None):
     SWEEP,
     ids=["-".join(map(str, case)).replace("[5, 2, 4]", "lengths") for case in SWEEP],
 )
-def test_backends_match_reference(backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths):
+def test_backends_match_reference(
+    backend, kind, bias, batch_first, bidirectional, num_layers, proj_size, lengths, monkeypatch
+):
+    backend = backend_under_test(backend, monkeypatch)
     rng = np.random.default_rng(0)
     options = dict(
         bias=bias, batch_first=batch_first, bidirectional=bidirectional, num_layers=num_layers, backend=backend
@@ -79,10 +82,11 @@ def test_backends_match_reference(backend, kind, bias, batch_first, bidirectiona
 
 
 @pytest.mark.parametrize(
-    ("backend", "kind"), [("native", kind) for kind in KINDS] + [("fast", kind) for kind in FAST_KINDS]
+    ("backend", "kind"), [("native", kind) for kind in KINDS] + [(b, kind) for b in FAST_MODES for kind in FAST_KINDS]
 )
-def test_training_mode_with_fixed_masks_matches_reference(backend, kind):
+def test_training_mode_with_fixed_masks_matches_reference(backend, kind, monkeypatch):
     """Dropout between layers, recurrent dropout and zoneout, given the same masks as the reference."""
+    backend = backend_under_test(backend, monkeypatch)
     rng = np.random.default_rng(3)
     layer = make_layer(
         kind,

@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lstmkit import nn as lnn
 from lstmkit.nn import convert
-from tests.nn.helpers import make_layer
+from tests.nn.helpers import FAST_MODES, backend_under_test, make_layer
 from tests.tolerances import FLOAT32_ABS, TORCH_FLOAT64_ABS
 
 T, N, H_IN, H = 6, 4, 3, 5
@@ -22,7 +22,7 @@ SWEEP = [
     case
     for case in itertools.product(
         ("lstm", "gru", "rnn", "rnn_relu"),
-        ("native", "fused", "fast"),
+        ("native", "fused", *FAST_MODES),
         (True, False),
         (False, True),
         (False, True),
@@ -30,7 +30,7 @@ SWEEP = [
         (0, 2),
         (None, LENGTHS),
     )
-    if not (case[6] and case[0] != "lstm") and not (case[1] == "fast" and (case[0] != "lstm" or case[6]))
+    if not (case[6] and case[0] != "lstm") and not (case[1].startswith("fast") and (case[0] != "lstm" or case[6]))
 ]
 
 
@@ -78,7 +78,10 @@ def forward_backward(module, x, hx, lengths, dout_seed):
     SWEEP,
     ids=["-".join(map(str, case)).replace(str(LENGTHS), "lengths") for case in SWEEP],
 )
-def test_matches_torch_nn(kind, backend, bias, batch_first, bidirectional, num_layers, proj_size, lengths, dtype):
+def test_matches_torch_nn(
+    kind, backend, bias, batch_first, bidirectional, num_layers, proj_size, lengths, dtype, monkeypatch
+):
+    backend = backend_under_test(backend, monkeypatch)
     torch.manual_seed(0)
     options = dict(
         bias=bias,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import torch
 
+from lstmkit.errors import ShapeError
 from lstmkit.masks import DropoutMasks
 from lstmkit.specs import RecurrentConfig
 
@@ -25,22 +26,58 @@ def _keep_scaled(shape, p: float, like: torch.Tensor) -> torch.Tensor:
     return torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(1.0 - p) / (1.0 - p)
 
 
+def mask_shapes(config: RecurrentConfig, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
+    """The shape of each mask for one forward over x (T, N, H_in); layer_input is that of each of its L-1."""
+    T, N = x.shape[:2]
+    LD, D = config.num_layers * config.num_directions, config.num_directions
+    P, H = config.state_size, config.hidden_size
+    return {
+        "layer_input": (T, N, D * P),
+        "recurrent": (LD, N, P),
+        "zoneout_h": (LD, T, N, P),
+        "zoneout_c": (LD, T, N, H),
+    }
+
+
 def sample_masks(
     config: RecurrentConfig, x: torch.Tensor, dropout: float, recurrent_dropout: float, zoneout: float
 ) -> DropoutMasks:
     """Fresh masks for one training forward over x (T, N, H_in)."""
-    T, N = x.shape[:2]
-    LD, D, P, H = (
-        config.num_layers * config.num_directions,
-        config.num_directions,
-        config.state_size,
-        config.hidden_size,
+    shapes = mask_shapes(config, x)
+    layer_input = (
+        [_keep_scaled(shapes["layer_input"], dropout, x) for _ in range(config.num_layers - 1)] if dropout else None
     )
-    layer_input = [_keep_scaled((T, N, D * P), dropout, x) for _ in range(config.num_layers - 1)] if dropout else None
-    recurrent = _keep_scaled((LD, N, P), recurrent_dropout, x) if recurrent_dropout else None
+    recurrent = _keep_scaled(shapes["recurrent"], recurrent_dropout, x) if recurrent_dropout else None
     zoneout_h = zoneout_c = None
     if zoneout:
-        zoneout_h = torch.rand((LD, T, N, P), device=x.device) < zoneout
+        zoneout_h = torch.rand(shapes["zoneout_h"], device=x.device) < zoneout
         if config.spec.has_cell_state:
-            zoneout_c = torch.rand((LD, T, N, H), device=x.device) < zoneout
+            zoneout_c = torch.rand(shapes["zoneout_c"], device=x.device) < zoneout
     return DropoutMasks(layer_input, recurrent, zoneout_h, zoneout_c)
+
+
+def check_masks(config: RecurrentConfig, masks: DropoutMasks, x: torch.Tensor) -> DropoutMasks:
+    """Given masks as tensors of x's dtype (dropout) or bool (zoneout) on x's device, each of the shape
+    ``sample_masks`` draws for x (T, N, H_in); ShapeError naming the mask otherwise."""
+    shapes = mask_shapes(config, x)
+
+    def checked(name: str, value, dtype: torch.dtype):
+        if value is None:
+            return None
+        value = torch.as_tensor(value)
+        shape = shapes[name.split("[")[0]]
+        if tuple(value.shape) != shape:
+            raise ShapeError(f"expected masks.{name} of shape {shape}, got {tuple(value.shape)}")
+        return value.to(device=x.device, dtype=dtype)
+
+    layer_input = masks.layer_input
+    if layer_input is not None:
+        if len(layer_input) != config.num_layers - 1:
+            raise ShapeError(f"expected masks.layer_input as {config.num_layers - 1} masks, got {len(layer_input)}")
+        layer_input = [checked(f"layer_input[{k}]", m, x.dtype) for k, m in enumerate(layer_input)]
+    return DropoutMasks(
+        layer_input,
+        checked("recurrent", masks.recurrent, x.dtype),
+        checked("zoneout_h", masks.zoneout_h, torch.bool),
+        checked("zoneout_c", masks.zoneout_c, torch.bool),
+    )

@@ -220,12 +220,12 @@ class _RecurrentLayer(nn.Module):
             out, final = fused.run(self.config, self._flat_weights, x, state, lengths, self.dropout, self.training)
             records = None
         else:
-            if masks is None:
-                masks = (
-                    dropout.sample_masks(self.config, x, self.dropout, self.recurrent_dropout, self.zoneout)
-                    if self.training
-                    else DropoutMasks()
-                )
+            if masks is not None:
+                masks = dropout.check_masks(self.config, masks, x)
+            elif self.training:
+                masks = dropout.sample_masks(self.config, x, self.dropout, self.recurrent_dropout, self.zoneout)
+            else:
+                masks = DropoutMasks()
             run = fast.run if backend == "fast" else native.run
             out, final, records = run(self.config, self._layer_weights(), x, state, lengths, masks, return_gates)
 

@@ -1,0 +1,213 @@
+/* lstmkit.nn.backends._kernels: the fast backend's time loop in C.
+ *
+ * Python (lstmkit/nn/backends/fast.py) allocates every tensor, then builds a plan from their addresses
+ * (``plan(kind, dtype, T, N, H, G, eps, gemm, pointers)``) and runs steps on it
+ * (``forward(plan, t0, t1, hw)``, ``backward(plan, t0, t1, rec)``). A step's recurrent product comes either
+ * from Python (``hw`` / ``rec``: the address of a product torch made, one step per call) or, when the plan
+ * holds a BLAS ``gemm`` (the address of a Fortran sgemm_/dgemm_), from here, for all steps in one call.
+ * The module knows no torch: addresses and sizes are all it takes, and fast.py checks them.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+enum { KIND_LSTM = 0, KIND_PEEPHOLE = 1, KIND_COUPLED = 2, KIND_LAYERNORM = 3 };
+enum { DTYPE_FLOAT32 = 0, DTYPE_FLOAT64 = 1 };
+
+typedef struct {
+    int kind, dtype;
+    Py_ssize_t T, N, H, G;
+    double eps;
+    void *gemm;
+    /* forward */
+    void *acts, *h_seq, *c_seq, *c_new, *tanh_c, *h_in, *mask, *weight_hh, *scratch;
+    const unsigned char *keep_h, *keep_c;
+    void *w_ci, *w_cf, *w_co, *ln_hh, *bias_hh, *ln_c, *ln_bias_c, *hw_hat, *hw_rstd, *c_hat, *c_rstd;
+    /* backward */
+    void *dA, *dHW, *dout, *carry, *dc, *rec;
+    void *g_ci, *g_cf, *g_co, *g_ln_c, *g_ln_bias_c, *g_ln_hh;
+    /* owned: two rows of scratch, zeros standing in for absent parameters (the plain cell is the
+     * peephole cell with zero peepholes), and a sink for the gradients of absent parameters */
+    void *row_tmp, *zeros, *ones, *sink;
+    unsigned char *never; /* keep flags of a layer that holds nothing */
+} Plan;
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__GNUC__) && !defined(__clang__)
+/* One build for every x86-64 CPU: the loader picks the AVX-512, AVX2 or baseline copy of each step. */
+#define KERNEL_TARGETS __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define KERNEL_TARGETS
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+/* The rows a loop touches never overlap (distinct tensors, or distinct slices of one). */
+#define IVDEP _Pragma("GCC ivdep")
+#else
+#define IVDEP
+#endif
+
+#define REAL float
+#define UINT uint32_t
+#define SUFFIX f32
+#define EXP_LO (-87.0f)
+#define EXP_HI (88.0f)
+#define EXP_DEGREE 7
+#define SHIFT 12582912.0f /* 1.5 * 2^23 */
+#define EXP_BIAS 127
+#define MANTISSA_BITS 23
+#include "_kernels_step.h"
+#undef REAL
+#undef UINT
+#undef SUFFIX
+#undef EXP_LO
+#undef EXP_HI
+#undef EXP_DEGREE
+#undef SHIFT
+#undef EXP_BIAS
+#undef MANTISSA_BITS
+
+#define REAL double
+#define UINT uint64_t
+#define SUFFIX f64
+#define EXP_LO (-708.0)
+#define EXP_HI (709.0)
+#define EXP_DEGREE 13
+#define SHIFT 6755399441055744.0 /* 1.5 * 2^52 */
+#define EXP_BIAS 1023
+#define MANTISSA_BITS 52
+#include "_kernels_step.h"
+
+static const char *PLAN_NAME = "lstmkit.nn.backends._kernels.plan";
+
+static void plan_release(Plan *p) {
+    free(p->row_tmp);
+    free(p->zeros);
+    free(p->ones);
+    free(p->never);
+    free(p->sink);
+    free(p);
+}
+
+static void plan_free(PyObject *capsule) {
+    Plan *p = PyCapsule_GetPointer(capsule, PLAN_NAME);
+    if (p) plan_release(p);
+}
+
+/* The address under ``name`` in ``pointers`` (an int), or NULL when absent or None. */
+static int take(PyObject *pointers, const char *name, void **out) {
+    PyObject *value = PyDict_GetItemString(pointers, name);
+    *out = NULL;
+    if (value == NULL || value == Py_None) return 0;
+    *out = PyLong_AsVoidPtr(value);
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+static PyObject *make_plan(PyObject *self, PyObject *args) {
+    int kind, dtype;
+    Py_ssize_t T, N, H, G;
+    double eps;
+    PyObject *gemm, *pointers;
+    if (!PyArg_ParseTuple(args, "iinnnndOO!", &kind, &dtype, &T, &N, &H, &G, &eps, &gemm, &PyDict_Type, &pointers))
+        return NULL;
+    if (kind < KIND_LSTM || kind > KIND_LAYERNORM || (dtype != DTYPE_FLOAT32 && dtype != DTYPE_FLOAT64) || T < 0 ||
+        N < 1 || H < 1 || (G != 3 && G != 4) || N * H * G > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "plan: kind, dtype or sizes out of range");
+        return NULL;
+    }
+    Plan *p = calloc(1, sizeof(Plan));
+    if (!p) return PyErr_NoMemory();
+    p->kind = kind, p->dtype = dtype, p->T = T, p->N = N, p->H = H, p->G = G, p->eps = eps;
+    p->gemm = gemm == Py_None ? NULL : PyLong_AsVoidPtr(gemm);
+    p->row_tmp = malloc(2 * (size_t)H * sizeof(double));
+    p->zeros = calloc((size_t)(G * H), sizeof(double));
+    p->sink = calloc((size_t)(G * H), sizeof(double));
+    p->ones = malloc((size_t)H * sizeof(double));
+    p->never = calloc((size_t)H, 1);
+    if (p->ones) {
+        for (Py_ssize_t j = 0; j < H; ++j) {
+            if (dtype == DTYPE_FLOAT32) ((float *)p->ones)[j] = 1.0f;
+            else ((double *)p->ones)[j] = 1.0;
+        }
+    }
+    void *keep_h, *keep_c;
+    struct {
+        const char *name;
+        void **slot;
+    } fields[] = {
+        {"acts", &p->acts},     {"h_seq", &p->h_seq},       {"c_seq", &p->c_seq},     {"c_new", &p->c_new},
+        {"tanh_c", &p->tanh_c}, {"h_in", &p->h_in},         {"mask", &p->mask},       {"weight_hh", &p->weight_hh},
+        {"scratch", &p->scratch}, {"keep_h", &keep_h},      {"keep_c", &keep_c},      {"w_ci", &p->w_ci},
+        {"w_cf", &p->w_cf},     {"w_co", &p->w_co},         {"ln_hh", &p->ln_hh},     {"bias_hh", &p->bias_hh},
+        {"ln_c", &p->ln_c},     {"ln_bias_c", &p->ln_bias_c}, {"hw_hat", &p->hw_hat}, {"hw_rstd", &p->hw_rstd},
+        {"c_hat", &p->c_hat},   {"c_rstd", &p->c_rstd},     {"dA", &p->dA},           {"dHW", &p->dHW},
+        {"dout", &p->dout},     {"carry", &p->carry},       {"dc", &p->dc},           {"rec", &p->rec},
+        {"g_ci", &p->g_ci},     {"g_cf", &p->g_cf},         {"g_co", &p->g_co},       {"g_ln_c", &p->g_ln_c},
+        {"g_ln_bias_c", &p->g_ln_bias_c}, {"g_ln_hh", &p->g_ln_hh},
+    };
+    for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); ++k) {
+        if (take(pointers, fields[k].name, fields[k].slot) < 0) {
+            plan_release(p);
+            return NULL;
+        }
+    }
+    p->keep_h = keep_h, p->keep_c = keep_c;
+    if (!p->row_tmp || !p->zeros || !p->ones || !p->sink || !p->never) {
+        plan_release(p);
+        return PyErr_NoMemory();
+    }
+    if ((p->keep_h == NULL) != (p->keep_c == NULL)) {
+        plan_release(p);
+        PyErr_SetString(PyExc_ValueError, "plan: keep_h and keep_c come together");
+        return NULL;
+    }
+    void **absent_parameters[] = {&p->w_ci, &p->w_cf, &p->w_co, &p->bias_hh, &p->ln_bias_c};
+    for (size_t k = 0; k < sizeof(absent_parameters) / sizeof(absent_parameters[0]); ++k)
+        if (!*absent_parameters[k]) *absent_parameters[k] = p->zeros;
+    void **absent_gradients[] = {&p->g_ci, &p->g_cf, &p->g_co, &p->g_ln_bias_c};
+    for (size_t k = 0; k < sizeof(absent_gradients) / sizeof(absent_gradients[0]); ++k)
+        if (!*absent_gradients[k]) *absent_gradients[k] = p->sink;
+    if (!p->dHW) p->dHW = p->dA;
+    PyObject *capsule = PyCapsule_New(p, PLAN_NAME, plan_free);
+    if (!capsule) plan_release(p);
+    return capsule;
+}
+
+static PyObject *run_steps(PyObject *args, int backward) {
+    PyObject *capsule, *product;
+    Py_ssize_t t0, t1;
+    if (!PyArg_ParseTuple(args, "OnnO", &capsule, &t0, &t1, &product)) return NULL;
+    Plan *p = PyCapsule_GetPointer(capsule, PLAN_NAME);
+    if (!p) return NULL;
+    void *given = product == Py_None ? NULL : PyLong_AsVoidPtr(product);
+    if (PyErr_Occurred()) return NULL;
+    if (t0 < 0 || t1 > p->T || t0 > t1 || (!backward && !given && !p->gemm)) {
+        PyErr_SetString(PyExc_ValueError, "steps out of range, or no product given and no gemm in the plan");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (p->dtype == DTYPE_FLOAT32) {
+        if (backward) backward_steps_f32(p, t0, t1, given);
+        else forward_steps_f32(p, t0, t1, given);
+    } else {
+        if (backward) backward_steps_f64(p, t0, t1, given);
+        else forward_steps_f64(p, t0, t1, given);
+    }
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+static PyObject *forward(PyObject *self, PyObject *args) { return run_steps(args, 0); }
+static PyObject *backward(PyObject *self, PyObject *args) { return run_steps(args, 1); }
+
+static PyMethodDef methods[] = {
+    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, eps, gemm, pointers) -> plan"},
+    {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw): steps t0 .. t1-1"},
+    {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec): steps t1-1 down to t0"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }

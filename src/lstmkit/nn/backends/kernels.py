@@ -1,0 +1,175 @@
+"""The fast backend's compiled time loop (``_kernels.c``), when it was built, and how to drive it.
+
+The C module runs a whole step of a cell (gates, cell state, layer norms, held units, recurrent mask,
+and the backward of all of these) as one call over preallocated tensors, instead of a dozen torch
+operations. The step's recurrent product is made
+
+- in C, through the BLAS ``gemm`` that torch's own CPU library exports (MKL's or OpenBLAS' Fortran
+  ``sgemm_`` / ``dgemm_``), for all T steps in one call, when the product is small: there, one Python
+  round trip per step costs more than the product itself; and always in float64;
+- in Python, by oneDNN through ``linear``, one call per step, when it is large: oneDNN's kernel runs
+  at about twice MKL's speed on this project's AMD machines (measured in docs/benchmarks.md).
+
+When the extension is missing (no compiler at install), or for tensors it does not handle (not on the
+CPU, not float32/float64), ``available`` is False and fast.py runs its loop in torch instead. Setting
+``LSTMKIT_KERNELS=0`` in the environment turns the extension off.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+from lstmkit.nn.functional import LN_EPS
+
+try:
+    from lstmkit.nn.backends import _kernels
+except ImportError:  # built without a C compiler: fast.py's torch loop runs instead
+    _kernels = None
+
+ENABLED = _kernels is not None and os.environ.get("LSTMKIT_KERNELS", "1") != "0"
+KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}
+DTYPE_CODES = {torch.float32: 0, torch.float64: 1}
+ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
+SMALL_PRODUCT_FLOPS = 3e6  # below this, MKL (in C or through torch) beats a oneDNN call from Python here
+FIELDS = (  # the tensors a plan reads or writes, by the names _kernels.c takes
+    "acts",
+    "h_seq",
+    "c_seq",
+    "c_new",
+    "tanh_c",
+    "h_in",
+    "mask",
+    "weight_hh",
+    "scratch",
+    "keep_h",
+    "keep_c",
+    "w_ci",
+    "w_cf",
+    "w_co",
+    "ln_hh",
+    "bias_hh",
+    "ln_c",
+    "ln_bias_c",
+    "hw_hat",
+    "hw_rstd",
+    "c_hat",
+    "c_rstd",
+    "dA",
+    "dHW",
+    "dout",
+    "carry",
+    "dc",
+    "rec",
+    "g_ci",
+    "g_cf",
+    "g_co",
+    "g_ln_c",
+    "g_ln_bias_c",
+    "g_ln_hh",
+)
+
+
+def _blas_gemm() -> dict[torch.dtype, int]:
+    """Addresses of the Fortran ``sgemm_`` / ``dgemm_`` in torch's CPU library, for those it exports."""
+    found = {}
+    for library in sorted((Path(torch.__file__).parent / "lib").glob("*torch_cpu.*")):
+        try:
+            handle = ctypes.CDLL(str(library))
+        except OSError:
+            continue
+        for dtype, name in ((torch.float32, "sgemm_"), (torch.float64, "dgemm_")):
+            if hasattr(handle, name):
+                found[dtype] = ctypes.cast(getattr(handle, name), ctypes.c_void_p).value
+    return found
+
+
+GEMM = _blas_gemm() if ENABLED else {}
+
+
+def available(x: Tensor) -> bool:
+    """Whether the compiled loop runs a layer with input ``x``."""
+    return ENABLED and x.device.type == "cpu" and x.dtype in DTYPE_CODES
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight^T (+ bias), x (M, K), weight (N, K).
+
+    Large float32 products on the CPU go to oneDNN's matrix kernel when torch has it (about twice
+    torch.mm's speed here); small ones and everything else to torch's linear.
+    """
+    M, K = x.shape
+    large = 2 * M * K * weight.shape[0] >= SMALL_PRODUCT_FLOPS
+    if ONEDNN and large and x.dtype == torch.float32 and x.device.type == "cpu":
+        return torch.ops.mkldnn._linear_pointwise(x.contiguous(), weight.contiguous(), bias, "none", [], "")
+    return torch.nn.functional.linear(x, weight, bias)
+
+
+def _products_in_c(x: Tensor, N: int, H: int, G: int) -> int | None:
+    """The gemm address to make each step's product in C, or None to make it in Python."""
+    gemm = GEMM.get(x.dtype)
+    small = 2 * N * H * G * H < SMALL_PRODUCT_FLOPS or x.dtype == torch.float64
+    return gemm if small else None
+
+
+def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, gemm: int | None, tensors: dict):
+    """The C plan over those of ``tensors`` (name -> tensor or None) it uses; each must be contiguous and
+    stay alive while the plan runs."""
+    pointers = {}
+    for name in FIELDS:
+        value = tensors.get(name)
+        if value is not None:
+            if not value.is_contiguous():
+                raise ValueError(f"kernel tensor {name!r} is not contiguous")
+            pointers[name] = value.data_ptr()
+    return _kernels.plan(KIND_CODES[kind], DTYPE_CODES[x.dtype], T, N, H, G, LN_EPS, gemm, pointers)
+
+
+def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict) -> None:
+    """Run all T steps forward, filling ``buffers`` (see fast._Direction.forward for their shapes).
+
+    On entry acts holds the input pre-activations, h_seq[0] / c_seq[0] the initial state and, with a
+    recurrent mask, h_in[0] = m * h_0.
+    """
+    T, N, GH = buffers["acts"].shape
+    H = weight_hh.shape[1]
+    G = GH // H
+    gemm = _products_in_c(x, N, H, G)
+    scratch = torch.empty(N, GH, dtype=x.dtype) if gemm else None
+    plan = _plan(kind, x, T, N, H, G, gemm, {**buffers, **params, "weight_hh": weight_hh, "scratch": scratch})
+    if gemm:
+        _kernels.forward(plan, 0, T, None)
+        return
+    inputs = buffers["h_in"] if buffers.get("h_in") is not None else buffers["h_seq"]
+    for t in range(T):
+        hw = linear(inputs[t], weight_hh)  # (N, G*H), alive until the step has read it
+        _kernels.forward(plan, t, t + 1, hw.data_ptr())
+
+
+def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict, grads: dict) -> Tensor:
+    """Run all T steps backward; returns dL/d(m * h_0)'s share through W_hh, i.e. dHW[0] W_hh (N, H).
+
+    ``grads`` holds dA, dHW (layernorm), carry (dL/dh_T), dc (dL/dc_T), dout (or None) and zeroed
+    accumulators for the small parameters; on return carry and dc hold what reaches h_0 through held
+    units and dL/dc_0.
+    """
+    T, N, GH = saved["acts"].shape
+    H = weight_hh.shape[1]
+    G = GH // H
+    gemm = _products_in_c(x, N, H, G)
+    rec = torch.zeros(N, H, dtype=x.dtype) if gemm else None
+    tensors = {**saved, **params, **grads, "weight_hh": weight_hh, "rec": rec}
+    plan = _plan(kind, x, T, N, H, G, gemm, tensors)
+    if gemm:
+        _kernels.backward(plan, 0, T, None)
+        return rec
+    dHW = grads["dHW"] if grads.get("dHW") is not None else grads["dA"]
+    weight_hh_t = weight_hh.t().contiguous()
+    for t in reversed(range(T)):
+        _kernels.backward(plan, t, t + 1, None if rec is None else rec.data_ptr())
+        rec = linear(dHW[t], weight_hh_t)
+    return rec

@@ -1,0 +1,111 @@
+"""The fast backend in each of its modes against the native backend, float32 and float64.
+
+Sizes are chosen so that the compiled loops run both their vector bodies and their remainders (H = 37),
+every variant and option at once (two bidirectional layers, lengths, recurrent dropout and zoneout
+masks), and once more with saturated gates (inputs x 40), where exp() meets its clamps.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit import nn as lnn
+from lstmkit.errors import ShapeError
+from lstmkit.nn.backends import _kernels, kernels
+from tests.nn.helpers import FAST_MODES, backend_under_test, make_layer, reference_params, torch_masks
+from tests.reference.helpers import random_masks
+from tests.tolerances import FLOAT32_ABS, NN_VS_REFERENCE_FLOAT64_ABS
+
+T, N, H_IN, H = 7, 5, 19, 37
+LENGTHS = [7, 3, 6, 1, 7]
+KINDS = ("lstm", "peephole", "coupled", "layernorm")
+CASES = list(itertools.product(FAST_MODES, KINDS, (torch.float32, torch.float64), ("plain", "masks", "saturated")))
+
+
+def run(layer, x, hx, lengths, masks, weights):
+    """Output, final state, trace, and the gradients of sum(out * weights) w.r.t. every input."""
+    x = x.clone().requires_grad_(True)
+    hx = tuple(h.clone().requires_grad_(True) for h in hx)
+    out, final, trace = layer(x, hx, lengths=lengths, masks=masks, return_gates=True)
+    layer.zero_grad()
+    (out * weights).sum().add(final[0].sum() * 0.5 + final[1].sum() * 0.25).backward()
+    grads = {name: p.grad.clone() for name, p in layer.named_parameters()}
+    return out.detach(), [f.detach() for f in final], trace, grads, x.grad, [h.grad for h in hx]
+
+
+@pytest.mark.parametrize(("mode", "kind", "dtype", "case"), CASES, ids=["-".join(map(str, c)) for c in CASES])
+def test_fast_modes_match_the_native_backend(mode, kind, dtype, case, monkeypatch):
+    torch.manual_seed(0)
+    native = make_layer(kind, H_IN, H, num_layers=2, bidirectional=True, backend="native", dtype=dtype)
+    fast = make_layer(kind, H_IN, H, num_layers=2, bidirectional=True, backend="fast", dtype=dtype)
+    with torch.no_grad():
+        for p in native.parameters():
+            p.normal_(0.0, 0.4)
+    fast.load_state_dict(native.state_dict())
+    x = torch.randn(T, N, H_IN, dtype=dtype) * (40.0 if case == "saturated" else 1.0)
+    hx = (torch.randn(4, N, H, dtype=dtype), torch.randn(4, N, H, dtype=dtype))
+    masks = None
+    if case == "masks":
+        rng = np.random.default_rng(1)
+        masks = torch_masks(random_masks(kind, reference_params(native), T, N, rng))  # float64: cast inside
+        native.train(), fast.train()
+    weights = torch.randn(T, N, 2 * H, dtype=dtype)
+    theirs = run(native, x, hx, LENGTHS, masks, weights)
+    backend_under_test(mode, monkeypatch)
+    ours = run(fast, x, hx, LENGTHS, masks, weights)
+    tol = FLOAT32_ABS if dtype == torch.float32 else NN_VS_REFERENCE_FLOAT64_ABS
+
+    def close(a, b, what, scale=1, rtol=0.0):
+        torch.testing.assert_close(a, b, rtol=rtol, atol=tol * scale, msg=what)
+
+    close(ours[0], theirs[0], "output")
+    for a, b in zip(ours[1], theirs[1], strict=True):
+        close(a, b, "final state")
+    for ours_part, theirs_part in zip(ours[2].values, theirs[2].values, strict=True):
+        assert list(ours_part) == list(theirs_part)
+        for name in theirs_part:
+            close(torch.from_numpy(ours_part[name]), torch.from_numpy(theirs_part[name]), f"trace {name}")
+    for name in theirs[3]:
+        close(ours[3][name], theirs[3][name], name, scale=10, rtol=tol)  # sums over T*N rows, of x up to 40
+    close(ours[4], theirs[4], "dx")
+    for a, b in zip(ours[5], theirs[5], strict=True):
+        close(a, b, "d initial state")
+
+
+def test_the_compiled_kernels_were_built_and_find_blas():
+    """CI builds the extension; a silent fallback to the torch loop would hide a broken build."""
+    assert kernels.ENABLED, "lstmkit.nn.backends._kernels did not build (or LSTMKIT_KERNELS=0 is set)"
+    assert set(kernels.GEMM) == {torch.float32, torch.float64}, "torch's CPU library exports no sgemm_/dgemm_"
+
+
+def test_compiled_loop_refuses_bad_plans_and_steps():
+    with pytest.raises(ValueError, match="kind, dtype or sizes out of range"):
+        _kernels.plan(7, 0, 3, 2, 4, 4, 1e-5, None, {})
+    plan = _kernels.plan(0, 0, 3, 2, 4, 4, 1e-5, None, {})
+    with pytest.raises(ValueError, match="steps out of range, or no product given"):
+        _kernels.forward(plan, 0, 4, None)
+    with pytest.raises(ValueError, match="keep_h and keep_c come together"):
+        _kernels.plan(0, 0, 3, 2, 4, 4, 1e-5, None, {"keep_h": 1})
+
+
+def test_given_masks_are_cast_to_the_layer_and_checked():
+    torch.manual_seed(0)
+    native = lnn.LSTM(3, 16, cell="peephole", num_layers=2, backend="native")
+    fast = lnn.LSTM(3, 16, cell="peephole", num_layers=2, backend="fast")
+    fast.load_state_dict(native.state_dict())
+    x = torch.randn(4, 2, 3)
+    masks = lnn.DropoutMasks(
+        layer_input=[np.full((4, 2, 16), 2.0)],  # float64 NumPy for a float32 layer
+        recurrent=torch.full((2, 2, 16), 2.0, dtype=torch.float64),
+        zoneout_h=torch.rand(2, 4, 2, 16) < 0.3,
+        zoneout_c=(torch.rand(2, 4, 2, 16) < 0.3).float(),  # 0/1 values: held where 1
+    )
+    torch.testing.assert_close(fast(x, masks=masks)[0], native(x, masks=masks)[0], rtol=0, atol=FLOAT32_ABS)
+    with pytest.raises(ShapeError, match=r"expected masks.recurrent of shape \(2, 2, 16\), got \(1, 2, 15\)"):
+        fast(x, masks=lnn.DropoutMasks(recurrent=torch.ones(1, 2, 15)))
+    with pytest.raises(ShapeError, match="expected masks.layer_input as 1 masks, got 0"):
+        fast(x, masks=lnn.DropoutMasks(layer_input=[]))
