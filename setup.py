@@ -12,7 +12,7 @@ class BuildKernels(build_ext):
     def build_extensions(self):
         if self.compiler.compiler_type == "unix":
             for extension in self.extensions:
-                extension.extra_compile_args = ["-O3", "-std=c11", "-fno-math-errno", "-fno-trapping-math"]
+                extension.extra_compile_args = ["-O3", "-std=c11", "-ffp-contract=fast", "-fno-math-errno", "-fno-trapping-math"]
         super().build_extensions()
 
 

@@ -11,8 +11,9 @@ from lstmkit.nn.backends import kernels
 
 # The fast backend's three ways to run its time loop, as backend names the sweeps take.
 FAST_MODES = {
-    "fast": {},  # compiled steps, small recurrent products in C
-    "fast:products-from-torch": {"GEMM": {}},  # compiled steps, each step's product made by torch
+    "fast": {"products_in_c": lambda *shape: True},  # compiled steps and products, all T steps per call
+    "fast:narrow-vectors": {"products_in_c": lambda *shape: True, "WIDE_VECTORS": False},  # 256-bit products
+    "fast:products-from-torch": {"products_in_c": lambda *shape: False},  # compiled steps, torch's products
     "fast:torch-loop": {"ENABLED": False},  # no extension: the loop in torch
 }
 

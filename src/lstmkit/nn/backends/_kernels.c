@@ -1,11 +1,11 @@
 /* lstmkit.nn.backends._kernels: the fast backend's time loop in C.
  *
- * Python (lstmkit/nn/backends/fast.py) allocates every tensor, then builds a plan from their addresses
- * (``plan(kind, dtype, T, N, H, G, eps, gemm, pointers)``) and runs steps on it
+ * Python (lstmkit/nn/backends/kernels.py) allocates every tensor, then builds a plan from their addresses
+ * (``plan(kind, dtype, T, N, H, G, eps, products, wide, pointers)``) and runs steps on it
  * (``forward(plan, t0, t1, hw)``, ``backward(plan, t0, t1, rec)``). A step's recurrent product comes either
- * from Python (``hw`` / ``rec``: the address of a product torch made, one step per call) or, when the plan
- * holds a BLAS ``gemm`` (the address of a Fortran sgemm_/dgemm_), from here, for all steps in one call.
- * The module knows no torch: addresses and sizes are all it takes, and fast.py checks them.
+ * from Python (``hw`` / ``rec``: the address of a product torch made, one step per call) or, for a plan
+ * made with ``products`` true, from here (_kernels_gemm.h), for all steps in one call. The module knows
+ * no torch: addresses and sizes are all it takes, and kernels.py checks them.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -21,7 +21,10 @@ typedef struct {
     int kind, dtype;
     Py_ssize_t T, N, H, G;
     double eps;
-    void *gemm;
+    int products;            /* make the recurrent products here */
+    int wide;                /* with 512-bit vectors (asked for, and the CPU has them) */
+    void *packed_forward;    /* W_hh^T in panels, packed on first use */
+    void *packed_backward;   /* W_hh in panels */
     /* forward */
     void *acts, *h_seq, *c_seq, *c_new, *tanh_c, *h_in, *mask, *weight_hh, *scratch;
     const unsigned char *keep_h, *keep_c;
@@ -48,6 +51,19 @@ typedef struct {
 #define IVDEP
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_WIDE 1
+#define WIDE_TARGET __attribute__((target("arch=x86-64-v4")))
+#else
+#define HAVE_WIDE 0
+#endif
+/* 1 / k!, k = 0 .. 13: the Taylor coefficients of exp (13 terms reach double precision on |r| <= ln2 / 2). */
+static const double INVERSE_FACTORIALS[14] = {
+    1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880,
+    1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800,
+};
+static int cpu_wide = 0; /* the CPU has 512-bit vectors: set at import */
+
 #define REAL float
 #define UINT uint32_t
 #define SUFFIX f32
@@ -57,6 +73,7 @@ typedef struct {
 #define SHIFT 12582912.0f /* 1.5 * 2^23 */
 #define EXP_BIAS 127
 #define MANTISSA_BITS 23
+#include "_kernels_products.h"
 #include "_kernels_step.h"
 #undef REAL
 #undef UINT
@@ -77,6 +94,7 @@ typedef struct {
 #define SHIFT 6755399441055744.0 /* 1.5 * 2^52 */
 #define EXP_BIAS 1023
 #define MANTISSA_BITS 52
+#include "_kernels_products.h"
 #include "_kernels_step.h"
 
 static const char *PLAN_NAME = "lstmkit.nn.backends._kernels.plan";
@@ -87,6 +105,8 @@ static void plan_release(Plan *p) {
     free(p->ones);
     free(p->never);
     free(p->sink);
+    free(p->packed_forward);
+    free(p->packed_backward);
     free(p);
 }
 
@@ -105,11 +125,12 @@ static int take(PyObject *pointers, const char *name, void **out) {
 }
 
 static PyObject *make_plan(PyObject *self, PyObject *args) {
-    int kind, dtype;
+    int kind, dtype, products, wide;
     Py_ssize_t T, N, H, G;
     double eps;
-    PyObject *gemm, *pointers;
-    if (!PyArg_ParseTuple(args, "iinnnndOO!", &kind, &dtype, &T, &N, &H, &G, &eps, &gemm, &PyDict_Type, &pointers))
+    PyObject *pointers;
+    if (!PyArg_ParseTuple(args, "iinnnndppO!", &kind, &dtype, &T, &N, &H, &G, &eps, &products, &wide, &PyDict_Type,
+                          &pointers))
         return NULL;
     if (kind < KIND_LSTM || kind > KIND_LAYERNORM || (dtype != DTYPE_FLOAT32 && dtype != DTYPE_FLOAT64) || T < 0 ||
         N < 1 || H < 1 || (G != 3 && G != 4) || N * H * G > INT32_MAX) {
@@ -119,7 +140,8 @@ static PyObject *make_plan(PyObject *self, PyObject *args) {
     Plan *p = calloc(1, sizeof(Plan));
     if (!p) return PyErr_NoMemory();
     p->kind = kind, p->dtype = dtype, p->T = T, p->N = N, p->H = H, p->G = G, p->eps = eps;
-    p->gemm = gemm == Py_None ? NULL : PyLong_AsVoidPtr(gemm);
+    p->products = products;
+    p->wide = wide && cpu_wide;
     p->row_tmp = malloc(2 * (size_t)H * sizeof(double));
     p->zeros = calloc((size_t)(G * H), sizeof(double));
     p->sink = calloc((size_t)(G * H), sizeof(double));
@@ -182,19 +204,20 @@ static PyObject *run_steps(PyObject *args, int backward) {
     if (!p) return NULL;
     void *given = product == Py_None ? NULL : PyLong_AsVoidPtr(product);
     if (PyErr_Occurred()) return NULL;
-    if (t0 < 0 || t1 > p->T || t0 > t1 || (!backward && !given && !p->gemm)) {
-        PyErr_SetString(PyExc_ValueError, "steps out of range, or no product given and no gemm in the plan");
+    if (t0 < 0 || t1 > p->T || t0 > t1 || (!p->products && (t1 - t0 > 1 || (!backward && !given))) ||
+        (p->products && given) || (p->products && !p->weight_hh)) {
+        PyErr_SetString(PyExc_ValueError, "steps out of range, or a product both given and made here, or neither");
         return NULL;
     }
+    int ok;
     Py_BEGIN_ALLOW_THREADS
     if (p->dtype == DTYPE_FLOAT32) {
-        if (backward) backward_steps_f32(p, t0, t1, given);
-        else forward_steps_f32(p, t0, t1, given);
+        ok = backward ? backward_steps_f32(p, t0, t1, given) : forward_steps_f32(p, t0, t1, given);
     } else {
-        if (backward) backward_steps_f64(p, t0, t1, given);
-        else forward_steps_f64(p, t0, t1, given);
+        ok = backward ? backward_steps_f64(p, t0, t1, given) : forward_steps_f64(p, t0, t1, given);
     }
     Py_END_ALLOW_THREADS
+    if (!ok) return PyErr_NoMemory();
     Py_RETURN_NONE;
 }
 
@@ -202,7 +225,7 @@ static PyObject *forward(PyObject *self, PyObject *args) { return run_steps(args
 static PyObject *backward(PyObject *self, PyObject *args) { return run_steps(args, 1); }
 
 static PyMethodDef methods[] = {
-    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, eps, gemm, pointers) -> plan"},
+    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, eps, products, wide, pointers) -> plan"},
     {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw): steps t0 .. t1-1"},
     {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec): steps t1-1 down to t0"},
     {NULL, NULL, 0, NULL},
@@ -210,4 +233,15 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__kernels(void) {
+#if HAVE_WIDE
+    __builtin_cpu_init();
+    cpu_wide = __builtin_cpu_supports("avx512f") != 0;
+#endif
+    PyObject *m = PyModule_Create(&module);
+    if (m && PyModule_AddIntConstant(m, "WIDE_VECTORS", cpu_wide) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

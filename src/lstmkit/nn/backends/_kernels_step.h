@@ -26,10 +26,8 @@ static inline REAL FN(exp)(REAL x) {
     FN(pun) k = {.real = x * (REAL)1.4426950408889634 + SHIFT}; /* round(x / ln2) in the low bits */
     const REAL n = k.real - SHIFT;
     const REAL r = (x - n * (REAL)0.693145751953125) - n * (REAL)1.4286068203094173e-06;
-    REAL poly = (REAL)1.0;
-    for (int degree = EXP_DEGREE; degree >= 1; --degree) {
-        poly = (REAL)1.0 + poly * r / (REAL)degree;
-    }
+    REAL poly = (REAL)INVERSE_FACTORIALS[EXP_DEGREE]; /* Horner: sum of r^k / k!, k = 0 .. EXP_DEGREE */
+    for (int k = EXP_DEGREE - 1; k >= 0; --k) poly = poly * r + (REAL)INVERSE_FACTORIALS[k];
     FN(pun) scale = {.bits = (UINT)((k.bits << MANTISSA_BITS) + ((UINT)EXP_BIAS << MANTISSA_BITS))};
     return poly * scale.real;
 }
@@ -43,20 +41,41 @@ static inline REAL FN(tanh)(REAL x) {
     return x < 0 ? -y : y;
 }
 
-/* mean and 1 / sqrt(var + eps) of v[0..size), two passes as torch.native_layer_norm's definition. */
-static inline void FN(row_stats)(const REAL *v, Py_ssize_t size, double eps, REAL *mean_out, REAL *rstd_out) {
-    REAL sum = 0;
-    IVDEP
-    for (Py_ssize_t j = 0; j < size; ++j) sum += v[j];
-    const REAL mean = sum / (REAL)size;
-    REAL sq = 0;
-    IVDEP
-    for (Py_ssize_t j = 0; j < size; ++j) sq += (v[j] - mean) * (v[j] - mean);
-    *mean_out = mean;
-    *rstd_out = (REAL)(1.0 / sqrt((double)(sq / (REAL)size) + eps));
+/* Sums over a row in PARTS independent partial sums, so that they vectorize (a single running sum
+ * cannot be reordered by the compiler). */
+#define PARTS 16
+static inline REAL FN(dot)(const REAL *a, const REAL *b, Py_ssize_t n) {
+    REAL part[PARTS] = {0}, total = 0;
+    Py_ssize_t j = 0;
+    for (; j + PARTS <= n; j += PARTS)
+        for (int l = 0; l < PARTS; ++l) part[l] += a[j + l] * b[j + l];
+    for (; j < n; ++j) total += a[j] * b[j];
+    for (int l = 0; l < PARTS; ++l) total += part[l];
+    return total;
 }
 
-/* Step t forward. hw (N, G*H) is W_hh (m * h_{t-1}). On return acts[t] holds the activated gates
+static inline REAL FN(sum)(const REAL *a, Py_ssize_t n) {
+    REAL part[PARTS] = {0}, total = 0;
+    Py_ssize_t j = 0;
+    for (; j + PARTS <= n; j += PARTS)
+        for (int l = 0; l < PARTS; ++l) part[l] += a[j + l];
+    for (; j < n; ++j) total += a[j];
+    for (int l = 0; l < PARTS; ++l) total += part[l];
+    return total;
+}
+
+/* hat = (v - mean) / sqrt(var + eps) over v[0..n), as torch.native_layer_norm; returns 1 / sqrt(var + eps). */
+static inline REAL FN(normalize)(const REAL *restrict v, Py_ssize_t n, double eps, REAL *restrict hat) {
+    const REAL mean = FN(sum)(v, n) / (REAL)n;
+    IVDEP
+    for (Py_ssize_t j = 0; j < n; ++j) hat[j] = v[j] - mean;
+    const REAL rstd = (REAL)(1.0 / sqrt((double)(FN(dot)(hat, hat, n) / (REAL)n) + eps));
+    IVDEP
+    for (Py_ssize_t j = 0; j < n; ++j) hat[j] *= rstd;
+    return rstd;
+}
+
+/* Step t forward. hw (N, G*H) is W_hh (m * h_{t-1}), or NULL when it is already in acts[t]. On return acts[t] holds the activated gates
  * (i, f, g, o with f = 1 - i implied for coupled), and the step's c_new, tanh_c, h_{t}, c_{t} (after held
  * units), h_in[t+1] = m * h_t, and for layernorm the normalized hw and c with their 1 / std. */
 KERNEL_TARGETS static void FN(forward_step)(const Plan *p, Py_ssize_t t, const REAL *hw_all) {
@@ -67,23 +86,18 @@ KERNEL_TARGETS static void FN(forward_step)(const Plan *p, Py_ssize_t t, const R
     for (Py_ssize_t n = 0; n < N; ++n) {
         const Py_ssize_t row = t * NH + n * H, grow = (t * N + n) * GH;
         REAL *restrict a = (REAL *)p->acts + grow;
-        const REAL *restrict hw = hw_all + n * GH;
+        const REAL *restrict hw = hw_all ? hw_all + n * GH : NULL;
         const REAL *restrict c_prev = (const REAL *)p->c_seq + row;
         const REAL *restrict h_prev = (const REAL *)p->h_seq + row;
         REAL *restrict c_new = (p->c_new ? (REAL *)p->c_new : (REAL *)p->c_seq + NH) + row;
         REAL *restrict tanh_c = (REAL *)p->tanh_c + row;
         REAL *restrict h_next = (REAL *)p->h_seq + NH + row;
         if (layernorm) { /* a += g_hh LN(hw) + b_hh */
-            REAL mean, rstd;
-            FN(row_stats)(hw, GH, p->eps, &mean, &rstd);
             REAL *restrict hw_hat = (REAL *)p->hw_hat + grow;
-            ((REAL *)p->hw_rstd)[t * N + n] = rstd;
+            ((REAL *)p->hw_rstd)[t * N + n] = FN(normalize)(hw, GH, p->eps, hw_hat);
             IVDEP
-            for (Py_ssize_t k = 0; k < GH; ++k) {
-                hw_hat[k] = (hw[k] - mean) * rstd;
-                a[k] += ln_hh[k] * hw_hat[k] + bias_hh[k];
-            }
-        } else {
+            for (Py_ssize_t k = 0; k < GH; ++k) a[k] += ln_hh[k] * hw_hat[k] + bias_hh[k];
+        } else if (hw) { /* (products made here were added in place) */
             IVDEP
             for (Py_ssize_t k = 0; k < GH; ++k) a[k] += hw[k];
         }
@@ -113,13 +127,10 @@ KERNEL_TARGETS static void FN(forward_step)(const Plan *p, Py_ssize_t t, const R
         }
         const REAL *restrict o = a + (GH - H);
         if (layernorm) { /* h = o tanh(g_c LN(c) + b_c) */
-            REAL mean, rstd;
-            FN(row_stats)(c_new, H, p->eps, &mean, &rstd);
             REAL *restrict c_hat = (REAL *)p->c_hat + row;
-            ((REAL *)p->c_rstd)[t * N + n] = rstd;
+            ((REAL *)p->c_rstd)[t * N + n] = FN(normalize)(c_new, H, p->eps, c_hat);
             IVDEP
             for (Py_ssize_t j = 0; j < H; ++j) {
-                c_hat[j] = (c_new[j] - mean) * rstd;
                 tanh_c[j] = FN(tanh)(ln_c[j] * c_hat[j] + ln_bias_c[j]);
                 h_next[j] = o[j] * tanh_c[j];
             }
@@ -192,18 +203,15 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
         if (layernorm) { /* tanh_c = tanh(g_c c_hat + b_c), c_hat = (c - mean) rstd */
             const REAL *restrict c_hat = (const REAL *)p->c_hat + row;
             const REAL rstd = ((const REAL *)p->c_rstd)[t * N + n];
-            REAL sum_dy = 0, sum_dy_hat = 0;
             IVDEP
             for (Py_ssize_t j = 0; j < H; ++j) {
                 g_ln_c[j] += dh[j] * c_hat[j];
                 g_ln_bias_c[j] += dh[j];
-                sum_dy += dh[j] * ln_c[j];
-                sum_dy_hat += dh[j] * ln_c[j] * c_hat[j];
+                dh[j] *= ln_c[j]; /* dy, the gradient of c_hat */
             }
-            sum_dy /= (REAL)H;
-            sum_dy_hat /= (REAL)H;
+            const REAL mean_dy = FN(sum)(dh, H) / (REAL)H, mean_dy_hat = FN(dot)(dh, c_hat, H) / (REAL)H;
             IVDEP
-            for (Py_ssize_t j = 0; j < H; ++j) dc[j] += rstd * (dh[j] * ln_c[j] - sum_dy - c_hat[j] * sum_dy_hat);
+            for (Py_ssize_t j = 0; j < H; ++j) dc[j] += rstd * (dh[j] - mean_dy - c_hat[j] * mean_dy_hat);
         } else {
             IVDEP
             for (Py_ssize_t j = 0; j < H; ++j) dc[j] += dh[j];
@@ -235,52 +243,50 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
             const REAL *restrict hw_hat = (const REAL *)p->hw_hat + grow;
             REAL *restrict dhw = (REAL *)p->dHW + grow;
             const REAL rstd = ((const REAL *)p->hw_rstd)[t * N + n];
-            REAL sum_u = 0, sum_u_hat = 0;
             IVDEP
             for (Py_ssize_t k = 0; k < GH; ++k) {
                 g_ln_hh[k] += da[k] * hw_hat[k];
-                sum_u += da[k] * ln_hh[k];
-                sum_u_hat += da[k] * ln_hh[k] * hw_hat[k];
+                dhw[k] = da[k] * ln_hh[k]; /* u, the gradient of hw_hat */
             }
-            sum_u /= (REAL)GH;
-            sum_u_hat /= (REAL)GH;
+            const REAL mean_u = FN(sum)(dhw, GH) / (REAL)GH, mean_u_hat = FN(dot)(dhw, hw_hat, GH) / (REAL)GH;
             IVDEP
-            for (Py_ssize_t k = 0; k < GH; ++k) dhw[k] = rstd * (da[k] * ln_hh[k] - sum_u - hw_hat[k] * sum_u_hat);
+            for (Py_ssize_t k = 0; k < GH; ++k) dhw[k] = rstd * (dhw[k] - mean_u - hw_hat[k] * mean_u_hat);
         }
     }
 }
-
-typedef void (*FN(gemm_fn))(const char *, const char *, const int *, const int *, const int *, const REAL *,
-                            const REAL *, const int *, const REAL *, const int *, const REAL *, REAL *, const int *);
 
 /* Steps t0 .. t1-1 forward. With hw given (one step), it is that step's recurrent product; without,
- * each step's product is made here through the BLAS gemm the plan holds (Fortran order: row-major
- * out (N, GH) = src (N, H) W_hh^T is column-major out^T = W_hh^T' src^T). */
-static void FN(forward_steps)(const Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *hw) {
-    const int M = (int)(p->G * p->H), Nb = (int)p->N, K = (int)p->H;
-    const REAL one = 1, zero = 0;
+ * each step's product is made here (W_hh^T packed on first use), straight into acts[t] when nothing
+ * comes between it and the pre-activation (every cell but layernorm). Returns 0 when out of memory. */
+static int FN(forward_steps)(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *hw) {
+    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H;
+    if (p->products && !p->packed_forward && !(p->packed_forward = FN(pack)(p->weight_hh, GH, H, 0, p->wide))) return 0;
+    const int direct = p->kind != KIND_LAYERNORM;
     for (Py_ssize_t t = t0; t < t1; ++t) {
-        if (!hw) {
-            const REAL *src = (const REAL *)(p->mask ? p->h_in : p->h_seq) + t * p->N * p->H;
-            ((FN(gemm_fn))p->gemm)("T", "N", &M, &Nb, &K, &one, p->weight_hh, &K, src, &K, &zero, p->scratch, &M);
+        if (p->products) {
+            const REAL *src = (const REAL *)(p->mask ? p->h_in : p->h_seq) + t * N * H;
+            REAL *dest = direct ? (REAL *)p->acts + t * N * GH : p->scratch;
+            FN(product)(N, GH, H, src, p->packed_forward, dest, direct, p->wide);
         }
-        FN(forward_step)(p, t, hw ? hw : (const REAL *)p->scratch);
+        FN(forward_step)(p, t, p->products ? (direct ? NULL : p->scratch) : hw);
     }
+    return 1;
 }
 
-/* Steps t1-1 down to t0 backward; ``rec`` as in backward_step for the first of them. Without ``rec``
- * products made here, each step's dHW[t] W_hh goes to the plan's rec buffer for the step before. */
-static void FN(backward_steps)(const Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *rec) {
-    const int M = (int)p->H, Nb = (int)p->N, K = (int)(p->G * p->H);
-    const REAL one = 1, zero = 0;
+/* Steps t1-1 down to t0 backward; ``rec`` as in backward_step for the first of them. With products made
+ * here, each step's dHW[t] W_hh goes to the plan's rec buffer for the step before. */
+static int FN(backward_steps)(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *rec) {
+    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H;
+    if (p->products && !p->packed_backward && !(p->packed_backward = FN(pack)(p->weight_hh, GH, H, 1, p->wide))) return 0;
     for (Py_ssize_t t = t1 - 1; t >= t0; --t) {
         FN(backward_step)(p, t, rec);
-        if (p->gemm) {
-            const REAL *dhw = (const REAL *)p->dHW + t * p->N * K;
-            ((FN(gemm_fn))p->gemm)("N", "N", &M, &Nb, &K, &one, p->weight_hh, &M, dhw, &K, &zero, p->rec, &M);
+        if (p->products) {
+            FN(product)(N, H, GH, (const REAL *)p->dHW + t * N * GH, p->packed_backward, p->rec, 0, p->wide);
             rec = p->rec;
         }
     }
+    return 1;
 }
 
 #undef FN
+#undef PARTS

@@ -4,11 +4,11 @@ The C module runs a whole step of a cell (gates, cell state, layer norms, held u
 and the backward of all of these) as one call over preallocated tensors, instead of a dozen torch
 operations. The step's recurrent product is made
 
-- in C, through the BLAS ``gemm`` that torch's own CPU library exports (MKL's or OpenBLAS' Fortran
-  ``sgemm_`` / ``dgemm_``), for all T steps in one call, when the product is small: there, one Python
-  round trip per step costs more than the product itself; and always in float64;
-- in Python, by oneDNN through ``linear``, one call per step, when it is large: oneDNN's kernel runs
-  at about twice MKL's speed on this project's AMD machines (measured in docs/benchmarks.md).
+- in C (``_kernels_gemm.h``: W_hh packed once per sequence, 512-bit vectors where the CPU has them),
+  for all T steps in one call, when torch runs on one thread or the product is small: there, a
+  Python round trip per step costs more than the product itself;
+- in Python, through ``linear`` (oneDNN for float32), one call per step, when the product is large and
+  torch has several threads to spread it over (the C loop uses one).
 
 When the extension is missing (no compiler at install), or for tensors it does not handle (not on the
 CPU, not float32/float64), ``available`` is False and fast.py runs its loop in torch instead. Setting
@@ -17,9 +17,7 @@ CPU, not float32/float64), ``available`` is False and fast.py runs its loop in t
 
 from __future__ import annotations
 
-import ctypes
 import os
-from pathlib import Path
 
 import torch
 from torch import Tensor
@@ -32,10 +30,11 @@ except ImportError:  # built without a C compiler: fast.py's torch loop runs ins
     _kernels = None
 
 ENABLED = _kernels is not None and os.environ.get("LSTMKIT_KERNELS", "1") != "0"
+WIDE_VECTORS = ENABLED and bool(_kernels.WIDE_VECTORS)  # the CPU has 512-bit vectors for the products
 KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}
 DTYPE_CODES = {torch.float32: 0, torch.float64: 1}
 ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-SMALL_PRODUCT_FLOPS = 3e6  # below this, MKL (in C or through torch) beats a oneDNN call from Python here
+SMALL_PRODUCT_FLOPS = 3e6  # below this, MKL (through torch) beats a oneDNN call from Python here
 FIELDS = (  # the tensors a plan reads or writes, by the names _kernels.c takes
     "acts",
     "h_seq",
@@ -74,23 +73,6 @@ FIELDS = (  # the tensors a plan reads or writes, by the names _kernels.c takes
 )
 
 
-def _blas_gemm() -> dict[torch.dtype, int]:
-    """Addresses of the Fortran ``sgemm_`` / ``dgemm_`` in torch's CPU library, for those it exports."""
-    found = {}
-    for library in sorted((Path(torch.__file__).parent / "lib").glob("*torch_cpu.*")):
-        try:
-            handle = ctypes.CDLL(str(library))
-        except OSError:
-            continue
-        for dtype, name in ((torch.float32, "sgemm_"), (torch.float64, "dgemm_")):
-            if hasattr(handle, name):
-                found[dtype] = ctypes.cast(getattr(handle, name), ctypes.c_void_p).value
-    return found
-
-
-GEMM = _blas_gemm() if ENABLED else {}
-
-
 def available(x: Tensor) -> bool:
     """Whether the compiled loop runs a layer with input ``x``."""
     return ENABLED and x.device.type == "cpu" and x.dtype in DTYPE_CODES
@@ -109,14 +91,12 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return torch.nn.functional.linear(x, weight, bias)
 
 
-def _products_in_c(x: Tensor, N: int, H: int, G: int) -> int | None:
-    """The gemm address to make each step's product in C, or None to make it in Python."""
-    gemm = GEMM.get(x.dtype)
-    small = 2 * N * H * G * H < SMALL_PRODUCT_FLOPS or x.dtype == torch.float64
-    return gemm if small else None
+def products_in_c(x: Tensor, N: int, H: int, G: int) -> bool:
+    """Whether each step's recurrent product (N, H) x (H, G*H) is made in C rather than by torch."""
+    return torch.get_num_threads() == 1 or 2 * N * H * G * H < SMALL_PRODUCT_FLOPS
 
 
-def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, gemm: int | None, tensors: dict):
+def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, tensors: dict):
     """The C plan over those of ``tensors`` (name -> tensor or None) it uses; each must be contiguous and
     stay alive while the plan runs."""
     pointers = {}
@@ -126,7 +106,7 @@ def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, gemm: int | None
             if not value.is_contiguous():
                 raise ValueError(f"kernel tensor {name!r} is not contiguous")
             pointers[name] = value.data_ptr()
-    return _kernels.plan(KIND_CODES[kind], DTYPE_CODES[x.dtype], T, N, H, G, LN_EPS, gemm, pointers)
+    return _kernels.plan(KIND_CODES[kind], DTYPE_CODES[x.dtype], T, N, H, G, LN_EPS, products, WIDE_VECTORS, pointers)
 
 
 def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict) -> None:
@@ -138,10 +118,10 @@ def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict
     T, N, GH = buffers["acts"].shape
     H = weight_hh.shape[1]
     G = GH // H
-    gemm = _products_in_c(x, N, H, G)
-    scratch = torch.empty(N, GH, dtype=x.dtype) if gemm else None
-    plan = _plan(kind, x, T, N, H, G, gemm, {**buffers, **params, "weight_hh": weight_hh, "scratch": scratch})
-    if gemm:
+    in_c = products_in_c(x, N, H, G)
+    scratch = torch.empty(N, GH, dtype=x.dtype) if in_c else None
+    plan = _plan(kind, x, T, N, H, G, in_c, {**buffers, **params, "weight_hh": weight_hh, "scratch": scratch})
+    if in_c:
         _kernels.forward(plan, 0, T, None)
         return
     inputs = buffers["h_in"] if buffers.get("h_in") is not None else buffers["h_seq"]
@@ -160,11 +140,11 @@ def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict,
     T, N, GH = saved["acts"].shape
     H = weight_hh.shape[1]
     G = GH // H
-    gemm = _products_in_c(x, N, H, G)
-    rec = torch.zeros(N, H, dtype=x.dtype) if gemm else None
+    in_c = products_in_c(x, N, H, G)
+    rec = torch.zeros(N, H, dtype=x.dtype) if in_c else None
     tensors = {**saved, **params, **grads, "weight_hh": weight_hh, "rec": rec}
-    plan = _plan(kind, x, T, N, H, G, gemm, tensors)
-    if gemm:
+    plan = _plan(kind, x, T, N, H, G, in_c, tensors)
+    if in_c:
         _kernels.backward(plan, 0, T, None)
         return rec
     dHW = grads["dHW"] if grads.get("dHW") is not None else grads["dA"]
