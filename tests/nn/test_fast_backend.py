@@ -83,14 +83,16 @@ def test_the_compiled_kernels_were_built():
 
 def test_compiled_loop_refuses_bad_plans_and_steps():
     with pytest.raises(ValueError, match="kind, dtype or sizes out of range"):
-        _kernels.plan(7, 0, 3, 2, 4, 4, 1e-5, False, False, {})
-    plan = _kernels.plan(0, 0, 3, 2, 4, 4, 1e-5, False, False, {})
+        _kernels.plan(7, 0, 3, 2, 4, 4, 3, 1e-5, False, False, {})
+    plan = _kernels.plan(0, 0, 3, 2, 4, 4, 3, 1e-5, False, False, {})
     with pytest.raises(ValueError, match="steps out of range"):
         _kernels.forward(plan, 0, 4, None)
     with pytest.raises(ValueError, match="a product both given and made here, or neither"):
         _kernels.forward(plan, 0, 1, None)
+    with pytest.raises(ValueError, match="products asked of a plan without the tensors they need"):
+        _kernels.backward(_kernels.plan(0, 0, 3, 2, 4, 4, 3, 1e-5, True, False, {}), 0, 3, None)
     with pytest.raises(ValueError, match="keep_h and keep_c come together"):
-        _kernels.plan(0, 0, 3, 2, 4, 4, 1e-5, False, False, {"keep_h": 1})
+        _kernels.plan(0, 0, 3, 2, 4, 4, 3, 1e-5, False, False, {"keep_h": 1})
 
 
 def test_given_masks_are_cast_to_the_layer_and_checked():

@@ -1,7 +1,7 @@
 /* lstmkit.nn.backends._kernels: the fast backend's time loop in C.
  *
  * Python (lstmkit/nn/backends/kernels.py) allocates every tensor, then builds a plan from their addresses
- * (``plan(kind, dtype, T, N, H, G, eps, products, wide, pointers)``) and runs steps on it
+ * (``plan(kind, dtype, T, N, H, G, input_size, eps, products, wide, pointers)``) and runs steps on it
  * (``forward(plan, t0, t1, hw)``, ``backward(plan, t0, t1, rec)``). A step's recurrent product comes either
  * from Python (``hw`` / ``rec``: the address of a product torch made, one step per call) or, for a plan
  * made with ``products`` true, from here (_kernels_gemm.h), for all steps in one call. The module knows
@@ -19,19 +19,22 @@ enum { DTYPE_FLOAT32 = 0, DTYPE_FLOAT64 = 1 };
 
 typedef struct {
     int kind, dtype;
-    Py_ssize_t T, N, H, G;
+    Py_ssize_t T, N, H, G, input_size;
     double eps;
     int products;            /* make the recurrent products here */
     int wide;                /* with 512-bit vectors (asked for, and the CPU has them) */
     void *packed_forward;    /* W_hh^T in panels, packed on first use */
     void *packed_backward;   /* W_hh in panels */
+    void *step_pack;         /* one step's inputs in panels, for the weight gradients */
     /* forward */
     void *acts, *h_seq, *c_seq, *c_new, *tanh_c, *h_in, *mask, *weight_hh, *scratch;
+    void *recurrent_inputs; /* (T, N, H): what W_hh multiplies, h_in with a mask, else h_seq[:-1] */
     const unsigned char *keep_h, *keep_c;
     void *w_ci, *w_cf, *w_co, *ln_hh, *bias_hh, *ln_c, *ln_bias_c, *hw_hat, *hw_rstd, *c_hat, *c_rstd;
+    void *x, *ln_ih, *bias_ih, *xw_hat, *xw_rstd;
     /* backward */
-    void *dA, *dHW, *dout, *carry, *dc, *rec;
-    void *g_ci, *g_cf, *g_co, *g_ln_c, *g_ln_bias_c, *g_ln_hh;
+    void *dA, *dHW, *dXW, *dout, *carry, *dc, *rec;
+    void *g_ci, *g_cf, *g_co, *g_ln_c, *g_ln_bias_c, *g_ln_hh, *g_ln_ih, *g_bias, *g_weight_ih, *g_weight_hh;
     /* owned: two rows of scratch, zeros standing in for absent parameters (the plain cell is the
      * peephole cell with zero peepholes), and a sink for the gradients of absent parameters */
     void *row_tmp, *zeros, *ones, *sink;
@@ -107,6 +110,7 @@ static void plan_release(Plan *p) {
     free(p->sink);
     free(p->packed_forward);
     free(p->packed_backward);
+    free(p->step_pack);
     free(p);
 }
 
@@ -126,20 +130,20 @@ static int take(PyObject *pointers, const char *name, void **out) {
 
 static PyObject *make_plan(PyObject *self, PyObject *args) {
     int kind, dtype, products, wide;
-    Py_ssize_t T, N, H, G;
+    Py_ssize_t T, N, H, G, input_size;
     double eps;
     PyObject *pointers;
-    if (!PyArg_ParseTuple(args, "iinnnndppO!", &kind, &dtype, &T, &N, &H, &G, &eps, &products, &wide, &PyDict_Type,
-                          &pointers))
+    if (!PyArg_ParseTuple(args, "iinnnnndppO!", &kind, &dtype, &T, &N, &H, &G, &input_size, &eps, &products, &wide,
+                          &PyDict_Type, &pointers))
         return NULL;
     if (kind < KIND_LSTM || kind > KIND_LAYERNORM || (dtype != DTYPE_FLOAT32 && dtype != DTYPE_FLOAT64) || T < 0 ||
-        N < 1 || H < 1 || (G != 3 && G != 4) || N * H * G > INT32_MAX) {
+        N < 1 || H < 1 || (G != 3 && G != 4) || input_size < 1) {
         PyErr_SetString(PyExc_ValueError, "plan: kind, dtype or sizes out of range");
         return NULL;
     }
     Plan *p = calloc(1, sizeof(Plan));
     if (!p) return PyErr_NoMemory();
-    p->kind = kind, p->dtype = dtype, p->T = T, p->N = N, p->H = H, p->G = G, p->eps = eps;
+    p->kind = kind, p->dtype = dtype, p->T = T, p->N = N, p->H = H, p->G = G, p->input_size = input_size, p->eps = eps;
     p->products = products;
     p->wide = wide && cpu_wide;
     p->row_tmp = malloc(2 * (size_t)H * sizeof(double));
@@ -166,7 +170,10 @@ static PyObject *make_plan(PyObject *self, PyObject *args) {
         {"c_hat", &p->c_hat},   {"c_rstd", &p->c_rstd},     {"dA", &p->dA},           {"dHW", &p->dHW},
         {"dout", &p->dout},     {"carry", &p->carry},       {"dc", &p->dc},           {"rec", &p->rec},
         {"g_ci", &p->g_ci},     {"g_cf", &p->g_cf},         {"g_co", &p->g_co},       {"g_ln_c", &p->g_ln_c},
-        {"g_ln_bias_c", &p->g_ln_bias_c}, {"g_ln_hh", &p->g_ln_hh},
+        {"g_ln_bias_c", &p->g_ln_bias_c}, {"g_ln_hh", &p->g_ln_hh}, {"x", &p->x}, {"recurrent_inputs", &p->recurrent_inputs},  {"ln_ih", &p->ln_ih},
+        {"bias_ih", &p->bias_ih}, {"xw_hat", &p->xw_hat}, {"xw_rstd", &p->xw_rstd}, {"dXW", &p->dXW},
+        {"g_ln_ih", &p->g_ln_ih}, {"g_bias", &p->g_bias}, {"g_weight_ih", &p->g_weight_ih},
+        {"g_weight_hh", &p->g_weight_hh},
     };
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); ++k) {
         if (take(pointers, fields[k].name, fields[k].slot) < 0) {
@@ -184,13 +191,14 @@ static PyObject *make_plan(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "plan: keep_h and keep_c come together");
         return NULL;
     }
-    void **absent_parameters[] = {&p->w_ci, &p->w_cf, &p->w_co, &p->bias_hh, &p->ln_bias_c};
+    void **absent_parameters[] = {&p->w_ci, &p->w_cf, &p->w_co, &p->bias_hh, &p->bias_ih, &p->ln_bias_c};
     for (size_t k = 0; k < sizeof(absent_parameters) / sizeof(absent_parameters[0]); ++k)
         if (!*absent_parameters[k]) *absent_parameters[k] = p->zeros;
-    void **absent_gradients[] = {&p->g_ci, &p->g_cf, &p->g_co, &p->g_ln_bias_c};
+    void **absent_gradients[] = {&p->g_ci, &p->g_cf, &p->g_co, &p->g_ln_bias_c, &p->g_bias};
     for (size_t k = 0; k < sizeof(absent_gradients) / sizeof(absent_gradients[0]); ++k)
         if (!*absent_gradients[k]) *absent_gradients[k] = p->sink;
     if (!p->dHW) p->dHW = p->dA;
+    if (!p->dXW) p->dXW = p->dA;
     PyObject *capsule = PyCapsule_New(p, PLAN_NAME, plan_free);
     if (!capsule) plan_release(p);
     return capsule;
@@ -205,8 +213,10 @@ static PyObject *run_steps(PyObject *args, int backward) {
     void *given = product == Py_None ? NULL : PyLong_AsVoidPtr(product);
     if (PyErr_Occurred()) return NULL;
     if (t0 < 0 || t1 > p->T || t0 > t1 || (!p->products && (t1 - t0 > 1 || (!backward && !given))) ||
-        (p->products && given) || (p->products && !p->weight_hh)) {
-        PyErr_SetString(PyExc_ValueError, "steps out of range, or a product both given and made here, or neither");
+        (p->products && given) || (p->products && (!p->weight_hh || !p->recurrent_inputs)) ||
+        (p->products && backward && (!p->x || !p->g_weight_ih || !p->g_weight_hh))) {
+        PyErr_SetString(PyExc_ValueError, "steps out of range, or a product both given and made here, or neither, "
+                                         "or products asked of a plan without the tensors they need");
         return NULL;
     }
     int ok;
@@ -225,7 +235,7 @@ static PyObject *forward(PyObject *self, PyObject *args) { return run_steps(args
 static PyObject *backward(PyObject *self, PyObject *args) { return run_steps(args, 1); }
 
 static PyMethodDef methods[] = {
-    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, eps, products, wide, pointers) -> plan"},
+    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, input_size, eps, products, wide, pointers)"},
     {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw): steps t0 .. t1-1"},
     {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec): steps t1-1 down to t0"},
     {NULL, NULL, 0, NULL},

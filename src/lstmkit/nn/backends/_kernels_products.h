@@ -27,24 +27,36 @@
 #define PCAT_(a, b) a##_##b
 #define PCAT(a, b) PCAT_(a, b)
 
-/* W_hh (GH, H) packed as B for C = A B: forward B = W_hh^T (K = H, M = GH), backward B = W_hh (K = GH,
- * M = H), in the layout of the width ``wide`` names. */
-static REAL *PCAT(pack, SUFFIX)(const REAL *weight_hh, Py_ssize_t GH, Py_ssize_t H, int backward, int wide) {
-    const Py_ssize_t K = backward ? GH : H, M = backward ? H : GH;
-    const Py_ssize_t k_stride = backward ? H : 1, m_stride = backward ? 1 : H;
+/* Which width's kernels run: ``wide`` names 512-bit vectors. */
 #if HAVE_WIDE
-    if (wide) return PCAT(pack, PCAT(SUFFIX, wide))(weight_hh, K, M, k_stride, m_stride);
+#define PICK(name, wide) ((wide) ? PCAT(name, PCAT(SUFFIX, wide)) : PCAT(name, PCAT(SUFFIX, narrow)))
+#else
+#define PICK(name, wide) PCAT(name, PCAT(SUFFIX, narrow))
 #endif
-    return PCAT(pack, PCAT(SUFFIX, narrow))(weight_hh, K, M, k_stride, m_stride);
+
+/* Elements of the packed form of a K x M matrix. */
+static Py_ssize_t PCAT(packed_size, SUFFIX)(Py_ssize_t K, Py_ssize_t M, int wide) {
+    return PICK(packed_size, wide)(K, M);
 }
 
-static void PCAT(product, SUFFIX)(Py_ssize_t N, Py_ssize_t M, Py_ssize_t K, const REAL *A, const REAL *packed,
-                                  REAL *C, int accumulate, int wide) {
-#if HAVE_WIDE
-    if (wide) {
-        PCAT(gemm, PCAT(SUFFIX, wide))(N, M, K, A, packed, C, accumulate);
-        return;
-    }
-#endif
-    PCAT(gemm, PCAT(SUFFIX, narrow))(N, M, K, A, packed, C, accumulate);
+/* B[k][m] = src[k * k_stride + m * m_stride] (K x M) into panels at ``packed``. */
+static void PCAT(pack, SUFFIX)(const REAL *src, Py_ssize_t K, Py_ssize_t M, Py_ssize_t k_stride, Py_ssize_t m_stride,
+                               REAL *packed, int wide) {
+    PICK(pack, wide)(src, K, M, k_stride, m_stride, packed);
 }
+
+/* A packed copy of src (as above) in fresh memory, or NULL when out of it. */
+static REAL *PCAT(packed_copy, SUFFIX)(const REAL *src, Py_ssize_t K, Py_ssize_t M, Py_ssize_t k_stride,
+                                       Py_ssize_t m_stride, int wide) {
+    REAL *packed = malloc((size_t)PCAT(packed_size, SUFFIX)(K, M, wide) * sizeof(REAL));
+    if (packed) PCAT(pack, SUFFIX)(src, K, M, k_stride, m_stride, packed, wide);
+    return packed;
+}
+
+/* C (N, M) (+)= A (N, K) B with A[n][k] = A[n * row_stride + k * k_stride] and B packed. */
+static void PCAT(product, SUFFIX)(Py_ssize_t N, Py_ssize_t M, Py_ssize_t K, const REAL *A, Py_ssize_t row_stride,
+                                  Py_ssize_t k_stride, const REAL *packed, REAL *C, int accumulate, int wide) {
+    PICK(gemm, wide)(N, M, K, A, row_stride, k_stride, packed, C, accumulate);
+}
+
+#undef PICK

@@ -75,14 +75,31 @@ static inline REAL FN(normalize)(const REAL *restrict v, Py_ssize_t n, double ep
     return rstd;
 }
 
-/* Step t forward. hw (N, G*H) is W_hh (m * h_{t-1}), or NULL when it is already in acts[t]. On return acts[t] holds the activated gates
- * (i, f, g, o with f = 1 - i implied for coupled), and the step's c_new, tanh_c, h_{t}, c_{t} (after held
- * units), h_in[t+1] = m * h_t, and for layernorm the normalized hw and c with their 1 / std. */
+/* Back through y = gain * hat + bias, hat = normalize(v): given dy, adds dy * hat to g_gain and writes
+ * dv = rstd (u - mean(u) - hat mean(u hat)), u = gain dy, to ``dv`` (which may be dy itself). */
+static inline void FN(normalize_backward)(const REAL *dy, const REAL *restrict gain, const REAL *restrict hat, REAL rstd,
+                                          Py_ssize_t n, REAL *restrict g_gain, REAL *dv) {
+    IVDEP
+    for (Py_ssize_t j = 0; j < n; ++j) {
+        g_gain[j] += dy[j] * hat[j];
+        dv[j] = dy[j] * gain[j];
+    }
+    const REAL mean_u = FN(sum)(dv, n) / (REAL)n, mean_u_hat = FN(dot)(dv, hat, n) / (REAL)n;
+    IVDEP
+    for (Py_ssize_t j = 0; j < n; ++j) dv[j] = rstd * (dv[j] - mean_u - hat[j] * mean_u_hat);
+}
+
+/* Step t forward. On entry acts[t] holds W_ih x_t + b_ih + b_hh (layernorm: W_ih x_t alone), and hw
+ * (N, G*H) is W_hh (m * h_{t-1}), or NULL when that product is already in acts[t]. On return acts[t]
+ * holds the activated gates (i, f, g, o; coupled: i, g, o with f = 1 - i), and the step's c_new, tanh_c,
+ * h_t, c_t (after held units), h_in[t+1] = m * h_t, and for layernorm the normalized x, hw and c with
+ * their 1 / std. */
 KERNEL_TARGETS static void FN(forward_step)(const Plan *p, Py_ssize_t t, const REAL *hw_all) {
     const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H, NH = p->N * p->H;
     const int coupled = p->kind == KIND_COUPLED, layernorm = p->kind == KIND_LAYERNORM;
     const REAL *w_ci = p->w_ci, *w_cf = p->w_cf, *w_co = p->w_co, *mask = p->mask;
     const REAL *ln_hh = p->ln_hh, *bias_hh = p->bias_hh, *ln_c = p->ln_c, *ln_bias_c = p->ln_bias_c;
+    const REAL *ln_ih = p->ln_ih, *bias_ih = p->bias_ih;
     for (Py_ssize_t n = 0; n < N; ++n) {
         const Py_ssize_t row = t * NH + n * H, grow = (t * N + n) * GH;
         REAL *restrict a = (REAL *)p->acts + grow;
@@ -92,11 +109,13 @@ KERNEL_TARGETS static void FN(forward_step)(const Plan *p, Py_ssize_t t, const R
         REAL *restrict c_new = (p->c_new ? (REAL *)p->c_new : (REAL *)p->c_seq + NH) + row;
         REAL *restrict tanh_c = (REAL *)p->tanh_c + row;
         REAL *restrict h_next = (REAL *)p->h_seq + NH + row;
-        if (layernorm) { /* a += g_hh LN(hw) + b_hh */
-            REAL *restrict hw_hat = (REAL *)p->hw_hat + grow;
+        if (layernorm) { /* a = g_ih LN(W_ih x) + b_ih + g_hh LN(hw) + b_hh */
+            REAL *restrict xw_hat = (REAL *)p->xw_hat + grow, *restrict hw_hat = (REAL *)p->hw_hat + grow;
+            ((REAL *)p->xw_rstd)[t * N + n] = FN(normalize)(a, GH, p->eps, xw_hat);
             ((REAL *)p->hw_rstd)[t * N + n] = FN(normalize)(hw, GH, p->eps, hw_hat);
             IVDEP
-            for (Py_ssize_t k = 0; k < GH; ++k) a[k] += ln_hh[k] * hw_hat[k] + bias_hh[k];
+            for (Py_ssize_t k = 0; k < GH; ++k)
+                a[k] = ln_ih[k] * xw_hat[k] + bias_ih[k] + ln_hh[k] * hw_hat[k] + bias_hh[k];
         } else if (hw) { /* (products made here were added in place) */
             IVDEP
             for (Py_ssize_t k = 0; k < GH; ++k) a[k] += hw[k];
@@ -170,7 +189,7 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
     const int coupled = p->kind == KIND_COUPLED, layernorm = p->kind == KIND_LAYERNORM;
     const REAL *w_ci = p->w_ci, *w_cf = p->w_cf, *w_co = p->w_co, *ln_hh = p->ln_hh, *ln_c = p->ln_c;
     REAL *g_ci = p->g_ci, *g_cf = p->g_cf, *g_co = p->g_co;
-    REAL *g_ln_c = p->g_ln_c, *g_ln_bias_c = p->g_ln_bias_c, *g_ln_hh = p->g_ln_hh;
+    REAL *g_ln_c = p->g_ln_c, *g_ln_bias_c = p->g_ln_bias_c, *g_ln_hh = p->g_ln_hh, *g_bias = p->g_bias;
     REAL *restrict dh = p->row_tmp, *restrict dc_held = (REAL *)p->row_tmp + H;
     for (Py_ssize_t n = 0; n < N; ++n) {
         const Py_ssize_t row = t * NH + n * H, grow = (t * N + n) * GH;
@@ -204,14 +223,10 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
             const REAL *restrict c_hat = (const REAL *)p->c_hat + row;
             const REAL rstd = ((const REAL *)p->c_rstd)[t * N + n];
             IVDEP
-            for (Py_ssize_t j = 0; j < H; ++j) {
-                g_ln_c[j] += dh[j] * c_hat[j];
-                g_ln_bias_c[j] += dh[j];
-                dh[j] *= ln_c[j]; /* dy, the gradient of c_hat */
-            }
-            const REAL mean_dy = FN(sum)(dh, H) / (REAL)H, mean_dy_hat = FN(dot)(dh, c_hat, H) / (REAL)H;
+            for (Py_ssize_t j = 0; j < H; ++j) g_ln_bias_c[j] += dh[j];
+            FN(normalize_backward)(dh, ln_c, c_hat, rstd, H, g_ln_c, dh);
             IVDEP
-            for (Py_ssize_t j = 0; j < H; ++j) dc[j] += rstd * (dh[j] - mean_dy - c_hat[j] * mean_dy_hat);
+            for (Py_ssize_t j = 0; j < H; ++j) dc[j] += dh[j];
         } else {
             IVDEP
             for (Py_ssize_t j = 0; j < H; ++j) dc[j] += dh[j];
@@ -239,18 +254,14 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
                 dc[j] = dct * f + di * w_ci[j] + df * w_cf[j] + dc_held[j];
             }
         }
-        if (layernorm) { /* a = ... + g_hh hw_hat + b_hh: dHW = rstd (u - mean(u) - hw_hat mean(u hw_hat)) */
-            const REAL *restrict hw_hat = (const REAL *)p->hw_hat + grow;
-            REAL *restrict dhw = (REAL *)p->dHW + grow;
-            const REAL rstd = ((const REAL *)p->hw_rstd)[t * N + n];
-            IVDEP
-            for (Py_ssize_t k = 0; k < GH; ++k) {
-                g_ln_hh[k] += da[k] * hw_hat[k];
-                dhw[k] = da[k] * ln_hh[k]; /* u, the gradient of hw_hat */
-            }
-            const REAL mean_u = FN(sum)(dhw, GH) / (REAL)GH, mean_u_hat = FN(dot)(dhw, hw_hat, GH) / (REAL)GH;
-            IVDEP
-            for (Py_ssize_t k = 0; k < GH; ++k) dhw[k] = rstd * (dhw[k] - mean_u - hw_hat[k] * mean_u_hat);
+        IVDEP
+        for (Py_ssize_t k = 0; k < GH; ++k) g_bias[k] += da[k];
+        if (layernorm) { /* a = g_ih xw_hat + b_ih + g_hh hw_hat + b_hh: back through both normalizations */
+            const Py_ssize_t at = t * N + n;
+            FN(normalize_backward)(da, ln_hh, (const REAL *)p->hw_hat + grow, ((const REAL *)p->hw_rstd)[at], GH,
+                                   g_ln_hh, (REAL *)p->dHW + grow);
+            FN(normalize_backward)(da, p->ln_ih, (const REAL *)p->xw_hat + grow, ((const REAL *)p->xw_rstd)[at], GH,
+                                   p->g_ln_ih, (REAL *)p->dXW + grow);
         }
     }
 }
@@ -260,29 +271,48 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
  * comes between it and the pre-activation (every cell but layernorm). Returns 0 when out of memory. */
 static int FN(forward_steps)(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *hw) {
     const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H;
-    if (p->products && !p->packed_forward && !(p->packed_forward = FN(pack)(p->weight_hh, GH, H, 0, p->wide))) return 0;
+    if (p->products && !p->packed_forward && !(p->packed_forward = FN(packed_copy)(p->weight_hh, H, GH, 1, H, p->wide)))
+        return 0;
     const int direct = p->kind != KIND_LAYERNORM;
     for (Py_ssize_t t = t0; t < t1; ++t) {
         if (p->products) {
-            const REAL *src = (const REAL *)(p->mask ? p->h_in : p->h_seq) + t * N * H;
+            const REAL *src = (const REAL *)p->recurrent_inputs + t * N * H;
             REAL *dest = direct ? (REAL *)p->acts + t * N * GH : p->scratch;
-            FN(product)(N, GH, H, src, p->packed_forward, dest, direct, p->wide);
+            FN(product)(N, GH, H, src, H, 1, p->packed_forward, dest, direct, p->wide);
         }
         FN(forward_step)(p, t, p->products ? (direct ? NULL : p->scratch) : hw);
     }
     return 1;
 }
 
+/* dW (G*H, K) += dP_t^T inputs_t over the step's N rows: dP_t (N, G*H) read as A^T through strides,
+ * inputs_t (N, K) packed into the plan's step buffer. */
+static void FN(add_weight_gradient)(Plan *p, const REAL *dP_t, const REAL *inputs_t, Py_ssize_t K, REAL *dW) {
+    const Py_ssize_t GH = p->G * p->H;
+    FN(pack)(inputs_t, p->N, K, K, 1, p->step_pack, p->wide);
+    FN(product)(GH, K, p->N, dP_t, 1, GH, p->step_pack, dW, 1, p->wide);
+}
+
 /* Steps t1-1 down to t0 backward; ``rec`` as in backward_step for the first of them. With products made
- * here, each step's dHW[t] W_hh goes to the plan's rec buffer for the step before. */
+ * here, each step's dHW[t] W_hh goes to the plan's rec buffer for the step before, and the step's share
+ * of dW_hh and dW_ih is added to g_weight_hh and g_weight_ih. Returns 0 when out of memory. */
 static int FN(backward_steps)(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *rec) {
-    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H;
-    if (p->products && !p->packed_backward && !(p->packed_backward = FN(pack)(p->weight_hh, GH, H, 1, p->wide))) return 0;
+    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H, I = p->input_size;
+    if (p->products) {
+        if (!p->packed_backward && !(p->packed_backward = FN(packed_copy)(p->weight_hh, GH, H, H, 1, p->wide)))
+            return 0;
+        const Py_ssize_t widest = H > I ? H : I;
+        if (!p->step_pack && !(p->step_pack = malloc((size_t)FN(packed_size)(N, widest, p->wide) * sizeof(REAL))))
+            return 0;
+    }
     for (Py_ssize_t t = t1 - 1; t >= t0; --t) {
         FN(backward_step)(p, t, rec);
         if (p->products) {
-            FN(product)(N, H, GH, (const REAL *)p->dHW + t * N * GH, p->packed_backward, p->rec, 0, p->wide);
+            const REAL *dhw = (const REAL *)p->dHW + t * N * GH, *dxw = (const REAL *)p->dXW + t * N * GH;
+            FN(product)(N, H, GH, dhw, GH, 1, p->packed_backward, p->rec, 0, p->wide);
             rec = p->rec;
+            FN(add_weight_gradient)(p, dhw, (const REAL *)p->recurrent_inputs + t * N * H, H, p->g_weight_hh);
+            FN(add_weight_gradient)(p, dxw, (const REAL *)p->x + t * N * I, I, p->g_weight_ih);
         }
     }
     return 1;

@@ -173,7 +173,7 @@ SAVED = (
     "c_hat",
     "c_rstd",
 )
-PARAMS = ("w_ci", "w_cf", "w_co", "ln_ih", "ln_hh", "bias_hh", "ln_c", "ln_bias_c")
+PARAMS = ("w_ci", "w_cf", "w_co", "ln_ih", "ln_hh", "bias_ih", "bias_hh", "ln_c", "ln_bias_c")
 
 
 class _Direction(torch.autograd.Function):
@@ -205,9 +205,14 @@ class _Direction(torch.autograd.Function):
         T, N, H = x.shape[0], x.shape[1], h0.shape[1]
         G = 3 if kind == "coupled" else 4
         empty = partial(torch.empty, dtype=x.dtype, device=x.device)
-        layernorm = kind == "layernorm"
+        layernorm, compiled = kind == "layernorm", kernels.available(x)
         b = {"keep_h": keep_h, "keep_c": keep_c, "mask": mask}
-        if layernorm:  # xw_t = g_ih * LN(W_ih x_t) + b_ih; b_hh comes after the recurrent layer norm
+        if layernorm and compiled:  # W_ih x_t for all t at once; the kernel normalizes each row
+            b["acts"] = linear(x.reshape(T * N, -1), weight_ih).view(T, N, G * H)
+            b["xw_hat"], b["xw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
+            b["hw_hat"], b["hw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
+            b["c_hat"], b["c_rstd"] = empty(T, N, H), empty(T, N, 1)
+        elif layernorm:  # xw_t = g_ih * LN(W_ih x_t) + b_ih; b_hh comes after the recurrent layer norm
             b["xw_hat"], b["xw_rstd"] = _layer_norm(linear(x.reshape(T * N, -1), weight_ih))
             b["acts"] = _add(ln_ih * b["xw_hat"], bias_ih).view(T, N, G * H)
             b["hw_hat"], b["hw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
@@ -223,15 +228,16 @@ class _Direction(torch.autograd.Function):
         b["h_seq"][0], b["c_seq"][0] = h0, c0
         if mask is not None:
             torch.mul(h0, mask, out=b["h_in"][0])
-        params = dict(zip(PARAMS, (w_ci, w_cf, w_co, ln_ih, ln_hh, bias_hh, ln_c, ln_bias_c), strict=True))
-        if kernels.available(x):
+        b["recurrent_inputs"] = b["h_seq"][:-1] if mask is None else b["h_in"]
+        params = dict(zip(PARAMS, (w_ci, w_cf, w_co, ln_ih, ln_hh, bias_ih, bias_hh, ln_c, ln_bias_c), strict=True))
+        if compiled:
             kernels.forward(kind, x, weight_hh, b, params)
         else:
             _forward_loop(kind, x, weight_hh, b, params)
         h_seq, c_seq = b["h_seq"], b["c_seq"]
         b.update(x=x, weight_ih=weight_ih, weight_hh=weight_hh)
-        b["recurrent_inputs"] = h_seq[:-1] if mask is None else b["h_in"]
         ctx.kind, ctx.has_bias = kind, bias_ih is not None
+        ctx.set_materialize_grads(False)  # no zeros (T, N, G*H) for the trace outputs nobody differentiates
         ctx.save_for_backward(*(b.get(name) for name in SAVED), *params.values())
         ctx.mark_non_differentiable(b["acts"])
         return h_seq[1:], h_seq[T].clone(), c_seq[T].clone(), b["acts"], c_seq[1:]
@@ -243,10 +249,11 @@ class _Direction(torch.autograd.Function):
         kind, x, weight_ih, weight_hh, acts = ctx.kind, s["x"], s["weight_ih"], s["weight_hh"], s["acts"]
         T, N, H = s["tanh_c"].shape
         zeros = partial(torch.zeros, dtype=x.dtype, device=x.device)
-        layernorm, peephole = kind == "layernorm", kind == "peephole"
+        layernorm, peephole, compiled = kind == "layernorm", kind == "peephole", kernels.available(x)
         g = {
             "dA": torch.empty_like(acts),  # (T, N, G*H): gradients of the pre-activations
             "dHW": torch.empty_like(acts) if layernorm else None,  # of the raw W_hh (m * h_{t-1}) (else dA)
+            "dXW": torch.empty_like(acts) if layernorm and compiled else None,  # of the raw W_ih x_t (else dA)
             "carry": zeros(N, H) if dh_T is None else dh_T.clone(memory_format=torch.contiguous_format),
             "dc": zeros(N, H) if dc_T is None else dc_T.clone(memory_format=torch.contiguous_format),
             "dout": None if dout is None else dout.contiguous(),
@@ -256,22 +263,27 @@ class _Direction(torch.autograd.Function):
         g["g_ln_c"] = zeros(H) if layernorm else None
         g["g_ln_bias_c"] = zeros(H) if layernorm and ctx.has_bias else None
         g["g_ln_hh"] = zeros(acts.shape[2]) if layernorm else None
-        if kernels.available(x):
-            rec = kernels.backward(kind, x, weight_hh, s, p, g)
-        else:
-            rec = _backward_loop(kind, x, weight_hh, s, p, g)
+        g["g_ln_ih"] = zeros(acts.shape[2]) if layernorm and compiled else None
+        g["g_bias"] = zeros(acts.shape[2]) if ctx.has_bias and compiled else None
+        backward_loop = kernels.backward if compiled else _backward_loop
+        rec = backward_loop(kind, x, weight_hh, s, p, g)
         dh0 = g["carry"] + (rec if s["mask"] is None else rec * s["mask"])
         dA2 = g["dA"].view(T * N, -1)  # (T*N, G*H)
         dHW = g["dHW"] if layernorm else g["dA"]
-        dbias = dA2.sum(0) if ctx.has_bias else None
-        if layernorm:  # back through xw = g_ih LN(W_ih x) + b_ih
-            dln_ih = (dA2 * s["xw_hat"]).sum(0)
-            dXW = _layer_norm_backward(dA2 * p["ln_ih"], s["xw_hat"], s["xw_rstd"])
+        if compiled:  # the kernel summed the bias and went back through the input layer norm
+            dbias, dln_ih = g["g_bias"], g["g_ln_ih"]
+            dXW = (g["dXW"] if layernorm else g["dA"]).view(T * N, -1)
         else:
+            dbias = dA2.sum(0) if ctx.has_bias else None
             dln_ih, dXW = None, dA2
+            if layernorm:  # back through xw = g_ih LN(W_ih x) + b_ih
+                dln_ih = (dA2 * s["xw_hat"]).sum(0)
+                dXW = _layer_norm_backward(dA2 * p["ln_ih"], s["xw_hat"], s["xw_rstd"])
         dx = linear(dXW, weight_ih.t()).view(T, N, -1) if ctx.needs_input_grad[4] else None
-        dweight_ih = linear(dXW.t().contiguous(), x.reshape(T * N, -1).t())
-        dweight_hh = linear(dHW.view(T * N, -1).t().contiguous(), s["recurrent_inputs"].reshape(T * N, H).t())
+        dweight_ih, dweight_hh = g.get("g_weight_ih"), g.get("g_weight_hh")
+        if dweight_hh is None:  # one large product each over all T*N rows
+            dweight_ih = linear(dXW.t().contiguous(), x.reshape(T * N, -1).t())
+            dweight_hh = linear(dHW.view(T * N, -1).t().contiguous(), s["recurrent_inputs"].reshape(T * N, H).t())
         return (
             None,
             None,

@@ -18,6 +18,7 @@ CPU, not float32/float64), ``available`` is False and fast.py runs its loop in t
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import torch
 from torch import Tensor
@@ -35,41 +36,11 @@ KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}
 DTYPE_CODES = {torch.float32: 0, torch.float64: 1}
 ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 SMALL_PRODUCT_FLOPS = 3e6  # below this, MKL (through torch) beats a oneDNN call from Python here
-FIELDS = (  # the tensors a plan reads or writes, by the names _kernels.c takes
-    "acts",
-    "h_seq",
-    "c_seq",
-    "c_new",
-    "tanh_c",
-    "h_in",
-    "mask",
-    "weight_hh",
-    "scratch",
-    "keep_h",
-    "keep_c",
-    "w_ci",
-    "w_cf",
-    "w_co",
-    "ln_hh",
-    "bias_hh",
-    "ln_c",
-    "ln_bias_c",
-    "hw_hat",
-    "hw_rstd",
-    "c_hat",
-    "c_rstd",
-    "dA",
-    "dHW",
-    "dout",
-    "carry",
-    "dc",
-    "rec",
-    "g_ci",
-    "g_cf",
-    "g_co",
-    "g_ln_c",
-    "g_ln_bias_c",
-    "g_ln_hh",
+# The tensors a plan reads or writes, by the names _kernels.c takes.
+FIELDS = tuple(
+    """acts h_seq c_seq c_new tanh_c h_in mask recurrent_inputs weight_hh scratch keep_h keep_c w_ci w_cf w_co
+    ln_hh bias_hh ln_c ln_bias_c hw_hat hw_rstd c_hat c_rstd x ln_ih bias_ih xw_hat xw_rstd dA dHW dXW dout carry
+    dc rec g_ci g_cf g_co g_ln_c g_ln_bias_c g_ln_hh g_ln_ih g_bias g_weight_ih g_weight_hh""".split()  # noqa: SIM905
 )
 
 
@@ -106,14 +77,18 @@ def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, 
             if not value.is_contiguous():
                 raise ValueError(f"kernel tensor {name!r} is not contiguous")
             pointers[name] = value.data_ptr()
-    return _kernels.plan(KIND_CODES[kind], DTYPE_CODES[x.dtype], T, N, H, G, LN_EPS, products, WIDE_VECTORS, pointers)
+    input_size = x.shape[-1]
+    return _kernels.plan(
+        KIND_CODES[kind], DTYPE_CODES[x.dtype], T, N, H, G, input_size, LN_EPS, products, WIDE_VECTORS, pointers
+    )
 
 
 def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict) -> None:
     """Run all T steps forward, filling ``buffers`` (see fast._Direction.forward for their shapes).
 
-    On entry acts holds the input pre-activations, h_seq[0] / c_seq[0] the initial state and, with a
-    recurrent mask, h_in[0] = m * h_0.
+    On entry acts holds W_ih x_t + b_ih + b_hh (layernorm: W_ih x_t alone, normalized here), h_seq[0] and
+    c_seq[0] the initial state and, with a recurrent mask, h_in[0] = m * h_0; recurrent_inputs is what
+    W_hh multiplies (h_in, or h_seq[:-1] without a mask).
     """
     T, N, GH = buffers["acts"].shape
     H = weight_hh.shape[1]
@@ -124,25 +99,28 @@ def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict
     if in_c:
         _kernels.forward(plan, 0, T, None)
         return
-    inputs = buffers["h_in"] if buffers.get("h_in") is not None else buffers["h_seq"]
     for t in range(T):
-        hw = linear(inputs[t], weight_hh)  # (N, G*H), alive until the step has read it
+        hw = linear(buffers["recurrent_inputs"][t], weight_hh)  # (N, G*H), alive until the step has read it
         _kernels.forward(plan, t, t + 1, hw.data_ptr())
 
 
 def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict, grads: dict) -> Tensor:
-    """Run all T steps backward; returns dL/d(m * h_0)'s share through W_hh, i.e. dHW[0] W_hh (N, H).
+    """Run all T steps backward; returns dHW[0] W_hh (N, H), the gradient reaching m * h_0 through W_hh.
 
-    ``grads`` holds dA, dHW (layernorm), carry (dL/dh_T), dc (dL/dc_T), dout (or None) and zeroed
-    accumulators for the small parameters; on return carry and dc hold what reaches h_0 through held
-    units and dL/dc_0.
+    ``grads`` holds dA, dHW and dXW (layernorm), carry (dL/dh_T), dc (dL/dc_T), dout (or None) and
+    zeroed accumulators for the small parameters and the bias (g_bias, or None without biases). On
+    return carry and dc hold what reaches h_0 through held units and dL/dc_0; when the products were
+    made in C, grads also holds g_weight_ih and g_weight_hh.
     """
     T, N, GH = saved["acts"].shape
     H = weight_hh.shape[1]
     G = GH // H
     in_c = products_in_c(x, N, H, G)
-    rec = torch.zeros(N, H, dtype=x.dtype) if in_c else None
-    tensors = {**saved, **params, **grads, "weight_hh": weight_hh, "rec": rec}
+    zeros = partial(torch.zeros, dtype=x.dtype, device=x.device)
+    if in_c:
+        grads["g_weight_ih"], grads["g_weight_hh"] = zeros(GH, x.shape[2]), zeros(GH, H)
+    rec = zeros(N, H) if in_c else None
+    tensors = {**saved, **params, **grads, "x": x.contiguous(), "weight_hh": weight_hh, "rec": rec}
     plan = _plan(kind, x, T, N, H, G, in_c, tensors)
     if in_c:
         _kernels.backward(plan, 0, T, None)
