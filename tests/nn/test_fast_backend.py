@@ -112,3 +112,28 @@ def test_given_masks_are_cast_to_the_layer_and_checked():
         fast(x, masks=lnn.DropoutMasks(recurrent=torch.ones(1, 2, 15)))
     with pytest.raises(ShapeError, match="expected masks.layer_input as 1 masks, got 0"):
         fast(x, masks=lnn.DropoutMasks(layer_input=[]))
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.97, 1.0])
+def test_compiled_bernoulli_has_the_asked_frequency_and_no_correlation(p):
+    torch.manual_seed(0)
+    draws = kernels.bernoulli((1000, 1000), p, torch.device("cpu"))
+    assert draws.dtype == torch.bool and draws.shape == (1000, 1000)
+    values = draws.double().flatten()
+    sigma = (p * (1 - p) / values.numel()) ** 0.5
+    assert abs(values.mean().item() - p) <= 5 * sigma
+    if 0 < p < 1:  # neighbours (in memory, and one row apart) are uncorrelated
+        for lag in (1, 1000):
+            corr = torch.corrcoef(torch.stack([values[:-lag], values[lag:]]))[0, 1].item()
+            assert abs(corr) < 5 / values.numel() ** 0.5
+
+
+def test_compiled_bernoulli_follows_torch_manual_seed():
+    shape, cpu = (4, 50, 32), torch.device("cpu")
+    torch.manual_seed(3)
+    first = kernels.bernoulli(shape, 0.3, cpu)
+    torch.manual_seed(3)
+    assert torch.equal(kernels.bernoulli(shape, 0.3, cpu), first)
+    assert not torch.equal(kernels.bernoulli(shape, 0.3, cpu), first)
+    with pytest.raises(ValueError, match="p in \\[0, 1\\]"):
+        _kernels.bernoulli(first.data_ptr(), first.numel(), 1.5, 0)

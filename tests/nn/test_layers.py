@@ -10,6 +10,7 @@ from lstmkit import nn as lnn
 from lstmkit import reference as ref
 from lstmkit.errors import DataError, ParameterError, ShapeError, UnknownCellError
 from lstmkit.nn import convert
+from lstmkit.nn.backends import kernels
 from lstmkit.nn.dropout import sample_masks
 from tests.nn.helpers import make_layer, parts
 from tests.reference.helpers import KINDS
@@ -130,7 +131,9 @@ def test_regularization_is_identity_in_eval_and_active_in_training(kind):
     torch.testing.assert_close(noisy(x)[0], first, rtol=0, atol=0)  # same seed, same masks
 
 
-def test_sampled_masks_have_the_documented_statistics():
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-sampler", "torch-sampler"])
+def test_sampled_masks_have_the_documented_statistics(compiled, monkeypatch):
+    monkeypatch.setattr(kernels, "ENABLED", compiled and kernels.ENABLED)
     torch.manual_seed(0)
     layer = lnn.LSTM(4, 64, num_layers=2, dropout=0.3, recurrent_dropout=0.4, zoneout=0.2, backend="native")
     masks = sample_masks(layer.config, torch.zeros(50, 32, 4), 0.3, 0.4, 0.2)

@@ -18,12 +18,13 @@ import torch
 
 from lstmkit.errors import ShapeError
 from lstmkit.masks import DropoutMasks
+from lstmkit.nn.backends.kernels import bernoulli
 from lstmkit.specs import RecurrentConfig
 
 
 def _keep_scaled(shape, p: float, like: torch.Tensor) -> torch.Tensor:
     """Entries 1/(1-p) with probability 1-p, else 0."""
-    return torch.empty(shape, dtype=like.dtype, device=like.device).bernoulli_(1.0 - p) / (1.0 - p)
+    return bernoulli(shape, 1.0 - p, like.device).to(like.dtype) / (1.0 - p)
 
 
 def mask_shapes(config: RecurrentConfig, x: torch.Tensor) -> dict[str, tuple[int, ...]]:
@@ -50,9 +51,9 @@ def sample_masks(
     recurrent = _keep_scaled(shapes["recurrent"], recurrent_dropout, x) if recurrent_dropout else None
     zoneout_h = zoneout_c = None
     if zoneout:
-        zoneout_h = torch.rand(shapes["zoneout_h"], device=x.device) < zoneout
+        zoneout_h = bernoulli(shapes["zoneout_h"], zoneout, x.device)
         if config.spec.has_cell_state:
-            zoneout_c = torch.rand(shapes["zoneout_c"], device=x.device) < zoneout
+            zoneout_c = bernoulli(shapes["zoneout_c"], zoneout, x.device)
     return DropoutMasks(layer_input, recurrent, zoneout_h, zoneout_c)
 
 

@@ -231,6 +231,40 @@ static PyObject *run_steps(PyObject *args, int backward) {
     Py_RETURN_NONE;
 }
 
+/* One 64-bit output of splitmix64 for ``index`` under ``seed``: a counter-based generator, so every
+ * element is drawn independently of the others and the loop vectorizes. */
+static inline uint64_t mix64(uint64_t seed, uint64_t index) {
+    uint64_t z = seed + index * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* out[i] = 1 with probability p (as a 32-bit uniform below p 2^32), else 0, for i < n. */
+KERNEL_TARGETS static void fill_bernoulli(unsigned char *out, Py_ssize_t n, double p, uint64_t seed) {
+    const uint64_t threshold = (uint64_t)(p * 4294967296.0);
+    IVDEP
+    for (Py_ssize_t i = 0; i < n; ++i) out[i] = (mix64(seed, (uint64_t)i) >> 32) < threshold;
+}
+
+static PyObject *bernoulli(PyObject *self, PyObject *args) {
+    PyObject *address;
+    Py_ssize_t n;
+    double p;
+    unsigned long long seed;
+    if (!PyArg_ParseTuple(args, "OndK", &address, &n, &p, &seed)) return NULL;
+    unsigned char *out = PyLong_AsVoidPtr(address);
+    if (PyErr_Occurred()) return NULL;
+    if (n < 0 || !(p >= 0.0 && p <= 1.0)) {
+        PyErr_SetString(PyExc_ValueError, "bernoulli: n must be >= 0 and p in [0, 1]");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    fill_bernoulli(out, n, p, (uint64_t)seed);
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyObject *forward(PyObject *self, PyObject *args) { return run_steps(args, 0); }
 static PyObject *backward(PyObject *self, PyObject *args) { return run_steps(args, 1); }
 
@@ -238,6 +272,7 @@ static PyMethodDef methods[] = {
     {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, input_size, eps, products, wide, pointers)"},
     {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw): steps t0 .. t1-1"},
     {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec): steps t1-1 down to t0"},
+    {"bernoulli", bernoulli, METH_VARARGS, "bernoulli(address, n, p, seed): n bytes, each 1 with probability p"},
     {NULL, NULL, 0, NULL},
 };
 

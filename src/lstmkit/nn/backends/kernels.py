@@ -49,6 +49,21 @@ def available(x: Tensor) -> bool:
     return ENABLED and x.device.type == "cpu" and x.dtype in DTYPE_CODES
 
 
+def bernoulli(shape: tuple[int, ...], p: float, device: torch.device) -> Tensor:
+    """A bool tensor of ``shape``, each element True with probability ``p``, independently.
+
+    On the CPU with the extension built, drawn in C by a counter-based generator (splitmix64, 32-bit
+    uniforms: p resolved to 2^-32) about 15x faster than ``torch.rand(shape) < p``, from a seed taken
+    from torch's default generator, so ``torch.manual_seed`` still fixes every mask. Elsewhere, torch's.
+    """
+    if not (ENABLED and torch.device(device).type == "cpu"):
+        return torch.rand(shape, device=device) < p
+    out = torch.empty(shape, dtype=torch.bool)
+    seed = int(torch.randint(0, 2**62, (1,)).item())
+    _kernels.bernoulli(out.data_ptr(), out.numel(), p, seed)
+    return out
+
+
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight^T (+ bias), x (M, K), weight (N, K).
 
