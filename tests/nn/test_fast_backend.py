@@ -137,3 +137,27 @@ def test_compiled_bernoulli_follows_torch_manual_seed():
     assert not torch.equal(kernels.bernoulli(shape, 0.3, cpu), first)
     with pytest.raises(ValueError, match="p in \\[0, 1\\]"):
         _kernels.bernoulli(first.data_ptr(), first.numel(), 1.5, 0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("kind", ["peephole", "coupled", "layernorm"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_cells_without_grad_take_the_compiled_step_and_match_the_torch_step(kind, dtype, bias, monkeypatch):
+    torch.manual_seed(0)
+    cell = lnn.LSTMCell(5, 37, bias=bias, cell=kind, dtype=dtype)
+    with torch.no_grad():
+        for p in cell.parameters():
+            p.normal_(0.0, 0.5)
+    x, h, c = torch.randn(3, 5, dtype=dtype), torch.randn(3, 37, dtype=dtype), torch.randn(3, 37, dtype=dtype)
+    calls = []
+    monkeypatch.setattr(kernels, "step", lambda *args, step=kernels.step: calls.append(1) or step(*args))
+    with torch.no_grad():
+        ours = cell(x, (h, c))
+        ours_unbatched = cell(x[0], (h[0], c[0]))
+    assert len(calls) == 2
+    theirs = cell(x, (h, c))  # grad enabled: the torch step, differentiable
+    assert len(calls) == 2 and theirs[0].requires_grad
+    tol = FLOAT32_ABS if dtype == torch.float32 else NN_VS_REFERENCE_FLOAT64_ABS
+    for a, b, b0 in zip(ours, theirs, ours_unbatched, strict=True):
+        torch.testing.assert_close(a, b.detach(), rtol=0, atol=tol)
+        torch.testing.assert_close(b0, a[0], rtol=0, atol=tol)

@@ -14,6 +14,8 @@ from torch import _VF, Tensor, nn
 from lstmkit import specs
 from lstmkit.errors import ParameterError, ShapeError
 from lstmkit.nn import parameters
+from lstmkit.nn.backends import kernels
+from lstmkit.nn.backends.fast import KINDS as COMPILED_STEPS
 from lstmkit.nn.functional import CELLS
 from lstmkit.specs import RecurrentConfig
 
@@ -47,6 +49,9 @@ class _Cell(nn.Module):
 
     def reset_parameters(self) -> None:
         parameters.reset(self, self._parameter_names, self.config, self.forget_bias, self.input_bias)
+
+    def _needs_grad(self, x: Tensor, state: tuple[Tensor, ...]) -> bool:
+        return x.requires_grad or any(s.requires_grad for s in state) or any(p.requires_grad for p in self.parameters())
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}, bias={self.bias}, cell={self.cell!r}"
@@ -92,6 +97,13 @@ class _Cell(nn.Module):
                 *(e.name for e in self.config.spec.extra_params),
             )
         }
+        if (
+            self.cell in COMPILED_STEPS
+            and kernels.available(x)
+            and not (torch.is_grad_enabled() and self._needs_grad(x, state))
+        ):
+            state = kernels.step(self.cell, x, state[0], state[1], p)
+            return state if batched else tuple(s.squeeze(0) for s in state)
         torch_cell = CELLS[self.cell]
         xw = torch_cell.project_input(x.unsqueeze(0), p)[0]  # (N, G*H)
         state, _ = torch_cell.step(xw, state[0] @ self.weight_hh.t(), state, p)

@@ -34,10 +34,21 @@ ENABLED = _kernels is not None and os.environ.get("LSTMKIT_KERNELS", "1") != "0"
 WIDE_VECTORS = ENABLED and bool(_kernels.WIDE_VECTORS)  # the CPU has 512-bit vectors for the products
 KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}
 DTYPE_CODES = {torch.float32: 0, torch.float64: 1}
+PARAMETER_NAMES = {  # plan name -> the layer's parameter (base name)
+    "w_ci": "weight_ci",
+    "w_cf": "weight_cf",
+    "w_co": "weight_co",
+    "ln_ih": "ln_weight_ih",
+    "ln_hh": "ln_weight_hh",
+    "bias_ih": "bias_ih",
+    "bias_hh": "bias_hh",
+    "ln_c": "ln_weight_c",
+    "ln_bias_c": "ln_bias_c",
+}
 ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
 SMALL_PRODUCT_FLOPS = 3e6  # below this, MKL (through torch) beats a oneDNN call from Python here
 # The tensors a plan reads or writes, by the names _kernels.c takes.
-FIELDS = tuple(
+FIELDS = frozenset(
     """acts h_seq c_seq c_new tanh_c h_in mask recurrent_inputs weight_hh scratch keep_h keep_c w_ci w_cf w_co
     ln_hh bias_hh ln_c ln_bias_c hw_hat hw_rstd c_hat c_rstd x ln_ih bias_ih xw_hat xw_rstd dA dHW dXW dout carry
     dc rec g_ci g_cf g_co g_ln_c g_ln_bias_c g_ln_hh g_ln_ih g_bias g_weight_ih g_weight_hh""".split()  # noqa: SIM905
@@ -86,9 +97,8 @@ def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, 
     """The C plan over those of ``tensors`` (name -> tensor or None) it uses; each must be contiguous and
     stay alive while the plan runs."""
     pointers = {}
-    for name in FIELDS:
-        value = tensors.get(name)
-        if value is not None:
+    for name, value in tensors.items():
+        if value is not None and name in FIELDS:
             if not value.is_contiguous():
                 raise ValueError(f"kernel tensor {name!r} is not contiguous")
             pointers[name] = value.data_ptr()
@@ -117,6 +127,33 @@ def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict
     for t in range(T):
         hw = linear(buffers["recurrent_inputs"][t], weight_hh)  # (N, G*H), alive until the step has read it
         _kernels.forward(plan, t, t + 1, hw.data_ptr())
+
+
+def step(kind: str, x: Tensor, h: Tensor, c: Tensor, p: dict) -> tuple[Tensor, Tensor]:
+    """One step of a cell, without autograd: x (N, H_in), h, c (N, H) -> h_1, c_1 (the streaming path).
+
+    Both products come from torch (with the biases, except for layernorm, whose biases follow its
+    normalizations); everything after them is one compiled call.
+    """
+    N, H = h.shape
+    GH = p["weight_hh"].shape[0]
+    empty = partial(torch.empty, dtype=x.dtype, device=x.device)
+    layernorm = kind == "layernorm"
+    if layernorm or p["bias_ih"] is None:
+        acts, hw = torch.mm(x, p["weight_ih"].t()), torch.mm(h, p["weight_hh"].t())
+    else:
+        acts, hw = torch.addmm(p["bias_ih"], x, p["weight_ih"].t()), torch.addmm(p["bias_hh"], h, p["weight_hh"].t())
+    states = empty(5, N, H)  # h_seq (2), c_seq (2), tanh_c (1) in one allocation
+    h_seq, c_seq = states[:2], states[2:4]
+    c_seq[0].copy_(c)
+    buffers = {"acts": acts, "h_seq": h_seq, "c_seq": c_seq, "tanh_c": states[4:]}
+    if layernorm:
+        buffers.update(xw_hat=empty(N, GH), hw_hat=empty(N, GH), c_hat=empty(N, H), xw_rstd=empty(N), hw_rstd=empty(N))
+        buffers["c_rstd"] = empty(N)
+    params = {name: p.get(key) for name, key in PARAMETER_NAMES.items()}
+    plan = _plan(kind, x, 1, N, H, GH // H, False, {**buffers, **params, "recurrent_inputs": h})
+    _kernels.forward(plan, 0, 1, hw.data_ptr())
+    return h_seq[1], c_seq[1]
 
 
 def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict, grads: dict) -> Tensor:
