@@ -30,6 +30,7 @@ from common import best_of, compare, write_results
 from lstmkit import nn as lnn
 from lstmkit import reference as ref
 from lstmkit.nn import convert
+from lstmkit.nn.backends import kernels
 
 CONFIGS = {
     "a": dict(N=32, T=50, H_in=16, H=64, L=1),
@@ -193,7 +194,10 @@ def main() -> None:
             rows += run_denormals(args.rounds)
         else:
             rows += run_config(name, CONFIGS[name], args.rounds, 1 if name == "c" else args.repeats, args.backend, peak)
+    loop = "compiled kernels" if kernels.ENABLED else "torch loop (extension not built or LSTMKIT_KERNELS=0)"
+    vectors = ", 512-bit products" if kernels.WIDE_VECTORS else ""
     print(f"torch {torch.__version__}, 1 thread, float32, matmul peak {peak:.0f} GFLOP/s, backend={args.backend}")
+    print(f"fast backend: {loop}{vectors}")
     print(f"{'cfg':<4}{'variant':<20}{'mode':<18}{'ms':>9}{'torch ms':>10}{'ratio':>8}{'peak':>7}")
     for row in rows:
         if row["config"] in ("d", "denormals"):
@@ -213,7 +217,8 @@ def main() -> None:
             )
     print(f"({time.perf_counter() - started:.0f} s)")
     write_results(
-        "variants", {"backend": args.backend, "matmul_peak_gflops": peak, "configs": CONFIGS, "results": rows}
+        "variants",
+        {"backend": args.backend, "loop": loop, "matmul_peak_gflops": peak, "configs": CONFIGS, "results": rows},
     )
 
 

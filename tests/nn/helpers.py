@@ -9,12 +9,14 @@ from lstmkit import nn as lnn
 from lstmkit.nn import convert
 from lstmkit.nn.backends import kernels
 
-# The fast backend's three ways to run its time loop, as backend names the sweeps take.
+# The fast backend's ways to run its time loop, as backend names the sweeps take:
+# compiled steps and products (all T steps per call); the same with 256-bit vectors for the products;
+# compiled steps with each step's product made by torch; no extension (the loop in torch).
 FAST_MODES = {
-    "fast": {"products_in_c": lambda *shape: True},  # compiled steps and products, all T steps per call
-    "fast:narrow-vectors": {"products_in_c": lambda *shape: True, "WIDE_VECTORS": False},  # 256-bit products
-    "fast:products-from-torch": {"products_in_c": lambda *shape: False},  # compiled steps, torch's products
-    "fast:torch-loop": {"ENABLED": False},  # no extension: the loop in torch
+    "fast": {"products_in_c": lambda *shape, backward: True},
+    "fast:narrow-vectors": {"products_in_c": lambda *shape, backward: True, "WIDE_VECTORS": False},
+    "fast:products-from-torch": {"products_in_c": lambda *shape, backward: False},
+    "fast:torch-loop": {"ENABLED": False},
 }
 
 
