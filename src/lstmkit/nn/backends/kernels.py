@@ -151,16 +151,15 @@ def step(kind: str, x: Tensor, h: Tensor, c: Tensor, p: dict) -> tuple[Tensor, T
     else:
         acts, hw = torch.addmm(p["bias_ih"], x, p["weight_ih"].t()), torch.addmm(p["bias_hh"], h, p["weight_hh"].t())
     states = empty(5, N, H)  # h_seq (2), c_seq (2), tanh_c (1) in one allocation
-    h_seq, c_seq = states[:2], states[2:4]
-    c_seq[0].copy_(c)
-    buffers = {"acts": acts, "h_seq": h_seq, "c_seq": c_seq, "tanh_c": states[4:]}
+    states[2].copy_(c)
+    buffers = {"acts": acts, "h_seq": states[:2], "c_seq": states[2:4], "tanh_c": states[4:]}
     if layernorm:
         buffers.update(xw_hat=empty(N, GH), hw_hat=empty(N, GH), c_hat=empty(N, H), xw_rstd=empty(N), hw_rstd=empty(N))
         buffers["c_rstd"] = empty(N)
     params = {name: p.get(key) for name, key in PARAMETER_NAMES.items()}
     plan = _plan(kind, x, 1, N, H, GH // H, False, {**buffers, **params, "recurrent_inputs": h})
     _kernels.forward(plan, 0, 1, hw.data_ptr())
-    return h_seq[1], c_seq[1]
+    return states[1], states[3]
 
 
 def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict, grads: dict) -> Tensor:
