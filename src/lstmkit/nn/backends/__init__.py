@@ -2,8 +2,9 @@
 
 - ``native``: the readable time loop (every cell and option; gate traces); the torch-side oracle.
 - ``fused``: torch's own kernels, for what ``torch.nn.LSTM/GRU/RNN`` support.
-- ``fast``: a hand-written backward for the LSTM, peephole and coupled cells, with every option but
-  projections (recurrent dropout, zoneout, lengths, gate traces).
+- ``fast``: the LSTM, peephole, coupled and layer-normalized cells with a hand-written backward and
+  every option but projections (recurrent dropout, zoneout, lengths, gate traces); its time loop is
+  compiled (``kernels``) when the C extension was built, else it runs in torch.
 - ``auto``: ``fused`` whenever it can honour the call, else ``fast``, else ``native``.
 
 A backend asked for something it cannot do raises a ``ParameterError`` that says why; nothing is
