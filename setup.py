@@ -19,7 +19,11 @@ class BuildKernels(build_ext):
 KERNELS = Extension(
     "lstmkit.nn.backends._kernels",
     sources=["src/lstmkit/nn/backends/_kernels.c"],
-    depends=["src/lstmkit/nn/backends/_kernels_step.h"],
+    depends=[
+        "src/lstmkit/nn/backends/_kernels_step.h",
+        "src/lstmkit/nn/backends/_kernels_products.h",
+        "src/lstmkit/nn/backends/_kernels_gemm.h",
+    ],
     optional=True,
 )
 
