@@ -8,6 +8,9 @@ masks), and once more with saturated gates (inputs x 40), where exp() meets its 
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -161,3 +164,10 @@ def test_cells_without_grad_take_the_compiled_step_and_match_the_torch_step(kind
     for a, b, b0 in zip(ours, theirs, ours_unbatched, strict=True):
         torch.testing.assert_close(a, b.detach(), rtol=0, atol=tol)
         torch.testing.assert_close(b0, a[0], rtol=0, atol=tol)
+
+
+def test_environment_switch_turns_the_compiled_loop_off():
+    code = "from lstmkit.nn.backends import kernels; print(kernels.ENABLED, kernels.WIDE_VECTORS)"
+    env = {**os.environ, "LSTMKIT_KERNELS": "0"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
