@@ -3,13 +3,13 @@
 One ``torch.autograd.Function`` per layer and direction. Its forward runs the time loop without
 building an autograd graph, writing every step into preallocated buffers; its backward runs the loop
 once, backwards, with the same equations as ``lstmkit.reference`` (reference/lstm.py, peephole.py,
-coupled.py, layernorm.py), and forms dW_ih and dW_hh with one large product each over all T*N rows.
-Recurrent dropout, zoneout, lengths and gate traces use the same masks as the native backend, whose
-layer/direction/length logic it reuses.
+coupled.py, layernorm.py). dW_ih and dW_hh are sums over all T*N rows: formed step by step in C, or
+with one large product each. Recurrent dropout, zoneout, lengths and gate traces use the same masks
+as the native backend, whose layer/direction/length logic it reuses.
 
-The time loops run in C (``kernels``: one call per step, or per sequence when the step's product is
-small) when the extension was built and the tensors are float32/float64 on the CPU; otherwise in torch
-(``_forward_loop``, ``_backward_loop`` below: the same equations, a dozen torch calls per step).
+The time loops run in C (``kernels``: all T steps in one call, or one call per step when torch makes
+the products) when the extension was built and the tensors are float32/float64 on the CPU; otherwise
+in torch (``_forward_loop``, ``_backward_loop`` below: the same equations, a dozen torch calls per step).
 """
 
 from __future__ import annotations
