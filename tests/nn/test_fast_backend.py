@@ -157,7 +157,8 @@ def test_cells_without_grad_take_the_compiled_step_and_match_the_torch_step(kind
     with torch.no_grad():
         ours = cell(x, (h, c))
         ours_unbatched = cell(x[0], (h[0], c[0]))
-    assert len(calls) == 2
+        empty = cell(x[:0], (h[:0], c[:0]))  # an empty batch: the torch step, as with grad
+    assert len(calls) == 2 and [tuple(e.shape) for e in empty] == [(0, 37), (0, 37)]
     theirs = cell(x, (h, c))  # grad enabled: the torch step, differentiable
     assert len(calls) == 2 and theirs[0].requires_grad
     tol = FLOAT32_ABS if dtype == torch.float32 else NN_VS_REFERENCE_FLOAT64_ABS

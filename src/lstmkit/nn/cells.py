@@ -100,6 +100,7 @@ class _Cell(nn.Module):
         if (
             self.cell in COMPILED_STEPS
             and kernels.available(x)
+            and len(x) > 0
             and not (torch.is_grad_enabled() and self._needs_grad(x, state))
         ):
             state = kernels.step(self.cell, x, state[0], state[1], p)
