@@ -62,11 +62,10 @@ def check_masks(config: RecurrentConfig, masks: DropoutMasks, x: torch.Tensor) -
     ``sample_masks`` draws for x (T, N, H_in); ShapeError naming the mask otherwise."""
     shapes = mask_shapes(config, x)
 
-    def checked(name: str, value, dtype: torch.dtype):
+    def checked(name: str, value, shape: tuple[int, ...], dtype: torch.dtype):
         if value is None:
             return None
         value = torch.as_tensor(value)
-        shape = shapes[name.split("[")[0]]
         if tuple(value.shape) != shape:
             raise ShapeError(f"expected masks.{name} of shape {shape}, got {tuple(value.shape)}")
         return value.to(device=x.device, dtype=dtype)
@@ -75,10 +74,12 @@ def check_masks(config: RecurrentConfig, masks: DropoutMasks, x: torch.Tensor) -
     if layer_input is not None:
         if len(layer_input) != config.num_layers - 1:
             raise ShapeError(f"expected masks.layer_input as {config.num_layers - 1} masks, got {len(layer_input)}")
-        layer_input = [checked(f"layer_input[{k}]", m, x.dtype) for k, m in enumerate(layer_input)]
+        layer_input = [
+            checked(f"layer_input[{k}]", m, shapes["layer_input"], x.dtype) for k, m in enumerate(layer_input)
+        ]
     return DropoutMasks(
         layer_input,
-        checked("recurrent", masks.recurrent, x.dtype),
-        checked("zoneout_h", masks.zoneout_h, torch.bool),
-        checked("zoneout_c", masks.zoneout_c, torch.bool),
+        checked("recurrent", masks.recurrent, shapes["recurrent"], x.dtype),
+        checked("zoneout_h", masks.zoneout_h, shapes["zoneout_h"], torch.bool),
+        checked("zoneout_c", masks.zoneout_c, shapes["zoneout_c"], torch.bool),
     )

@@ -207,16 +207,15 @@ class _Direction(torch.autograd.Function):
         empty = partial(torch.empty, dtype=x.dtype, device=x.device)
         layernorm, compiled = kind == "layernorm", kernels.available(x)
         b = {"keep_h": keep_h, "keep_c": keep_c, "mask": mask}
+        if layernorm:  # normalized products and cell states, with their 1 / std, for the backward
+            b["hw_hat"], b["hw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
+            b["c_hat"], b["c_rstd"] = empty(T, N, H), empty(T, N, 1)
         if layernorm and compiled:  # W_ih x_t for all t at once; the kernel normalizes each row
             b["acts"] = linear(x.reshape(T * N, -1), weight_ih).view(T, N, G * H)
             b["xw_hat"], b["xw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
-            b["hw_hat"], b["hw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
-            b["c_hat"], b["c_rstd"] = empty(T, N, H), empty(T, N, 1)
         elif layernorm:  # xw_t = g_ih * LN(W_ih x_t) + b_ih; b_hh comes after the recurrent layer norm
             b["xw_hat"], b["xw_rstd"] = _layer_norm(linear(x.reshape(T * N, -1), weight_ih))
             b["acts"] = _add(ln_ih * b["xw_hat"], bias_ih).view(T, N, G * H)
-            b["hw_hat"], b["hw_rstd"] = empty(T, N, G * H), empty(T, N, 1)
-            b["c_hat"], b["c_rstd"] = empty(T, N, H), empty(T, N, 1)
         else:  # xw_t = W_ih x_t + b_ih + b_hh for all t at once
             bias = None if bias_ih is None else bias_ih + bias_hh
             b["acts"] = linear(x.reshape(T * N, -1), weight_ih, bias).view(T, N, G * H)
@@ -230,10 +229,8 @@ class _Direction(torch.autograd.Function):
             torch.mul(h0, mask, out=b["h_in"][0])
         b["recurrent_inputs"] = b["h_seq"][:-1] if mask is None else b["h_in"]
         params = dict(zip(PARAMS, (w_ci, w_cf, w_co, ln_ih, ln_hh, bias_ih, bias_hh, ln_c, ln_bias_c), strict=True))
-        if compiled:
-            kernels.forward(kind, x, weight_hh, b, params)
-        else:
-            _forward_loop(kind, x, weight_hh, b, params)
+        forward_loop = kernels.forward if compiled else _forward_loop
+        forward_loop(kind, x, weight_hh, b, params)
         h_seq, c_seq = b["h_seq"], b["c_seq"]
         b.update(x=x, weight_ih=weight_ih, weight_hh=weight_hh)
         ctx.kind, ctx.has_bias = kind, bias_ih is not None
