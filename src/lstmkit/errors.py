@@ -38,3 +38,8 @@ class TrainingError(LstmkitError, RuntimeError):
 
 class NotFittedError(LstmkitError, AttributeError):
     """An estimator used before ``fit``."""
+
+
+class OutputPathError(LstmkitError, OSError):
+    """An output path lstmkit will not write: it holds something lstmkit did not write, sits under a file, or
+    is in a folder that cannot be written."""

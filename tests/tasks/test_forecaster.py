@@ -143,7 +143,7 @@ def test_same_seed_same_forecast_and_input_checks():
     with pytest.raises(DataError, match="the series has 20 rows; lookback 24 \\+ horizon 1 needs at least 26"):
         Forecaster().fit(np.arange(20.0))
     with pytest.raises(ParameterError, match="include 0.5"):
-        Forecaster(quantiles=(0.1, 0.9))
+        Forecaster(quantiles=(0.1, 0.9)).fit(y)
 
 
 def test_backtest_folds_tile_the_end_and_score_the_baselines():

@@ -152,16 +152,14 @@ def test_bad_data_fails_before_the_first_step():
         trainer.fit((x, y[:9]))
     with pytest.raises(DataError, match="train is empty"):
         trainer.fit((x[:0], y[:0]))
-    with pytest.raises(DataError, match="expected floating-point train inputs, got torch.int64"):
-        trainer.fit((x.long(), y))
+    with pytest.raises(DataError, match="the model cannot run on the first train batch: .*Long"):
+        trainer.fit((x.long(), y))  # integer inputs are token ids; a model that cannot take them fails first
+    with pytest.raises(DataError, match="expected floating-point .* train inputs, got torch.bool"):
+        trainer.fit((x > 0, y))
     classifier = Trainer(torch.nn.Linear(4, 3), torch.nn.CrossEntropyLoss(), TrainConfig(progress=False))
-    with pytest.raises(
-        DataError,
-        match=r"expected train labels in \[0, 3\) for a model with 3 outputs, got labels "
-        r"from 0 to 5",
-    ):
+    with pytest.raises(DataError, match="the loss cannot be computed on the first train batch: .*out of bounds"):
         classifier.fit((x, torch.tensor([0, 1, 2, 5, 0, 1, 2, 0, 1, 2])))
-    with pytest.raises(DataError, match="expected integer class labels"):
+    with pytest.raises(DataError, match="the loss cannot be computed on the first train batch"):
         classifier.fit((x, torch.zeros(10)))
     with pytest.raises(ParameterError, match="unknown optimizer 'lbfgs'"):
         TrainConfig(optimizer="lbfgs")

@@ -22,6 +22,7 @@ from lstmkit.data.datasets import DATASETS, load_dataset
 from lstmkit.errors import DataError
 from lstmkit.tasks import Forecaster, backtest
 from lstmkit.tasks.backtest import MODELS, coverage, save_json
+from lstmkit.tasks.forecaster import PreparedSeries, prepare_series
 from lstmkit.viz import plot_backtest, plot_forecast, plot_training_curves
 
 forecast_app = typer.Typer(help="Forecast a time series with an LSTM, backtested against baselines.")
@@ -64,11 +65,16 @@ def _results_table(summary: pd.DataFrame, cover: float, settings: dict) -> Table
     return table
 
 
-def _read(settings: dict) -> pd.DataFrame:
-    """The series the settings name, read and checked (every DataError comes from here)."""
-    checker = Forecaster()
-    return checker.prepare_data(
-        _load(settings), settings.get("target"), settings.get("time"), settings.get("fill", False)
+def read_series(settings: dict) -> PreparedSeries:
+    """The series the settings name, read and checked with the settings' window sizes (every DataError comes
+    from here)."""
+    return prepare_series(
+        _load(settings),
+        settings.get("target"),
+        settings.get("time"),
+        settings.get("fill", False),
+        horizon=settings.get("horizon") or 1,
+        lookback=settings.get("lookback"),
     )
 
 
@@ -84,7 +90,7 @@ def run(settings: dict, frame: pd.DataFrame, out: Path, console: Console) -> dic
         on_fold=lambda k: console.print(f"backtest fold {k}/{settings['folds']} done"),
     )
     final = _forecaster(settings).fit(frame, checkpoint_dir=out / "checkpoints" / "final")
-    final.save(out / "model")
+    final.save(out / "model", overwrite=True)  # the run folder is ours: a resumed run rewrites its own model
     future = final.predict()
     future.to_csv(out / "forecast.csv", index_label=frame.index.name or "time")
     summary = result.summary()
@@ -136,7 +142,7 @@ def forecast(
             raise DataError(f"{resume}: not a forecast run folder (no run.json)")
         settings = json.loads(run_file.read_text())
         out = resume
-        frame = _read(settings)
+        frame = read_series(settings).frame
     else:
         settings = {
             "data": EMBEDDED if data is None else str(data.resolve()),
@@ -149,18 +155,17 @@ def forecast(
             "seed": seed,
             "fill": fill,
         }
-        probe = Forecaster()
-        frame = probe.prepare_data(_load(settings), target, time, fill)  # every input check, before any file
-        settings["horizon"] = settings["horizon"] or probe.seasonal_period_  # default: one season, or one step
-        template = _forecaster(settings)
-        template.prepare_data(frame)
+        probe = read_series(settings)  # every input check, before any file
+        settings["horizon"] = settings["horizon"] or probe.seasonal_period  # default: one season, or one step
+        prepared = read_series(settings)
+        frame = prepared.frame
         backtest_needs = (
-            template.lookback_ + settings["horizon"] + 1 + template.seasonal_period_ + folds * settings["horizon"]
+            prepared.lookback + settings["horizon"] + 1 + prepared.seasonal_period + folds * settings["horizon"]
         )
         if len(frame) < backtest_needs:
             raise DataError(
                 f"the series has {len(frame)} rows; {folds} backtest folds of horizon "
-                f"{settings['horizon']} with lookback {template.lookback_} need at least {backtest_needs}"
+                f"{settings['horizon']} with lookback {prepared.lookback} need at least {backtest_needs}"
             )
         out = out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
         if out.exists() and any(out.iterdir()):

@@ -9,7 +9,7 @@ import torch
 import typer
 from rich.console import Console
 
-from lstmkit.cli.forecast import _read
+from lstmkit.cli.forecast import read_series
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
 from lstmkit.viz import (
@@ -99,7 +99,7 @@ def inspect(
     metrics = json.loads(metrics_file.read_text())
     settings = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
     if input_file is not None or settings:  # checked by a fresh Forecaster: the loaded one keeps its fitted sizes
-        frame = _read(settings | ({"data": str(input_file)} if input_file is not None else {}))
+        frame = read_series(settings | ({"data": str(input_file)} if input_file is not None else {})).frame
     else:
         frame = forecaster.tail_
     lstm = forecaster.model_.lstm
@@ -132,7 +132,7 @@ def inspect(
         {
             "run": str(run_dir),
             "lookback": forecaster.lookback_,
-            "horizon": forecaster.params.horizon,
+            "horizon": forecaster.horizon,
             "seasonal period": forecaster.seasonal_period_,
             "epochs trained": len(forecaster.history_),
             "interval coverage": metrics.get("interval_coverage", float("nan")),

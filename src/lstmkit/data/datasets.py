@@ -1,13 +1,23 @@
-"""Embedded datasets: small public series inside the package (sources and licences in embedded/README.md)."""
+"""Datasets: small public ones embedded in the package (sources and licences in embedded/README.md), and loaders
+with their download code for the larger ones (read from a local folder when the files are there)."""
 
 from __future__ import annotations
 
+import gzip
+import os
+import tempfile
+import urllib.request
+import zipfile
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from lstmkit.data.sequences import LabelledSequences, parse_ts, read_ts
 from lstmkit.errors import DataError
+from lstmkit.files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -46,3 +56,114 @@ def load_dataset(name: str) -> pd.Series:
     )
     series.index.name = time_column
     return series
+
+
+# ---- sequence classification ---------------------------------------------------------------------------
+
+UEA_URL = "https://timeseriesclassification.com/aeon-toolkit/{name}.zip"  # the archive the aeon/sktime loaders use
+SENTIMENT_URL = "https://archive.ics.uci.edu/static/public/331/sentiment+labelled+sentences.zip"
+SENTIMENT_SOURCES = {"amazon": "amazon_cells_labelled.txt", "imdb": "imdb_labelled.txt", "yelp": "yelp_labelled.txt"}
+UEA_NAMES = {"japanese_vowels": "JapaneseVowels", "basic_motions": "BasicMotions", "gunpoint": "GunPoint"}
+EMBEDDED_SEQUENCES = {
+    "japanese_vowels": "speaker of a Japanese /ae/ (12 LPC cepstra per 6.4 ms frame, 7-29 frames; 9 classes)",
+    "basic_motions": "smart-watch activity (3-axis accelerometer + gyroscope, 100 steps at 10 Hz; 4 classes)",
+}
+
+
+@dataclass(frozen=True)
+class SequenceSplits:
+    """A classification dataset's official train and test splits."""
+
+    name: str
+    train: LabelledSequences
+    test: LabelledSequences
+
+
+def data_home(folder: str | Path | None = None) -> Path:
+    """Where downloaded datasets live: ``folder``, else $LSTMKIT_DATA, else ~/.cache/lstmkit."""
+    if folder is not None:
+        return Path(folder)
+    return Path(os.environ.get("LSTMKIT_DATA", Path.home() / ".cache" / "lstmkit"))
+
+
+def download(url: str, folder: Path, members: dict[str, str]) -> None:
+    """Fetch the zip at ``url`` and extract ``members`` (archive path -> file name in ``folder``), each written
+    atomically, so an interrupted download leaves nothing half-written."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = Path(tmp) / "archive.zip"
+        try:
+            urllib.request.urlretrieve(url, archive)  # noqa: S310 (a fixed https URL of the dataset's publisher)
+            with zipfile.ZipFile(archive) as opened:
+                names = {Path(n).name: n for n in opened.namelist()}
+                for inside, target in members.items():
+                    if Path(inside).name not in names:
+                        raise DataError(f"{url}: the archive has no {inside}; it holds {sorted(names)[:10]}")
+                    write_atomically(folder / target, opened.read(names[Path(inside).name]))
+        except (OSError, zipfile.BadZipFile) as error:
+            raise DataError(f"cannot download {url} ({error}); put the files in {folder} by hand") from None
+
+
+def _local(folder: Path, files: list[str], url: str, members: dict[str, str], download_missing: bool) -> None:
+    missing = [f for f in files if not (folder / f).is_file()]
+    if missing and not download_missing:
+        raise DataError(f"{folder}: missing {', '.join(missing)}; download them from {url} or pass download=True")
+    if missing:
+        download(url, folder, members)
+
+
+def load_uea(name: str, folder: str | Path | None = None, download: bool = True) -> SequenceSplits:
+    """A UEA/UCR classification problem (``japanese_vowels``, ``basic_motions``, ``gunpoint``) from ``.ts`` files in
+    ``folder`` (default: ``data_home()/<name>``), downloaded from timeseriesclassification.com when missing."""
+    if name not in UEA_NAMES:
+        raise DataError(f"unknown UEA/UCR dataset {name!r}; expected one of {', '.join(UEA_NAMES)}")
+    archive = UEA_NAMES[name]
+    files = [f"{archive}_TRAIN.ts", f"{archive}_TEST.ts"]
+    place = data_home(folder) / name if folder is None else Path(folder)
+    _local(place, files, UEA_URL.format(name=archive), {f: f for f in files}, download)
+    return SequenceSplits(name, read_ts(place / files[0]), read_ts(place / files[1]))
+
+
+def load_sequence_dataset(name: str) -> SequenceSplits:
+    """An embedded classification dataset (``japanese_vowels`` or ``basic_motions``): the original ``.ts`` splits,
+    gzipped inside the package (sources and licences in embedded/README.md)."""
+    if name not in EMBEDDED_SEQUENCES:
+        raise DataError(f"unknown embedded sequence dataset {name!r}; expected one of {', '.join(EMBEDDED_SEQUENCES)}")
+    splits = []
+    for split in ("TRAIN", "TEST"):
+        file = f"{UEA_NAMES[name]}_{split}.ts.gz"
+        raw = resources.files("lstmkit.data").joinpath("embedded", file).read_bytes()
+        splits.append(parse_ts(gzip.decompress(raw).decode("utf-8"), f"embedded {file}"))
+    return SequenceSplits(name, *splits)
+
+
+def read_sentiment(path: str | Path) -> tuple[list[str], np.ndarray]:
+    """One UCI sentiment file: ``sentence<TAB>label`` per line. Lines are split on LF only (the imdb file holds
+    U+0085, a line break to ``str.splitlines``), each on its last TAB with no quote handling (its unbalanced
+    quotes make CSV readers merge lines), and sentences are stripped (imdb's end in two spaces)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    texts, labels = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
+        if not line.strip():
+            continue
+        sentence, tab, label = line.rpartition("\t")
+        if not tab or label.strip() not in ("0", "1"):
+            raise DataError(f"{path}, line {number}: expected 'sentence<TAB>0' or '<TAB>1', got {line[-40:]!r}")
+        texts.append(sentence.strip())
+        labels.append(int(label))
+    return texts, np.array(labels)
+
+
+def load_sentiment(
+    source: str, folder: str | Path | None = None, download: bool = True
+) -> tuple[list[str], np.ndarray]:
+    """UCI Sentiment Labelled Sentences (Kotzias et al. 2015) of one ``source`` (amazon, imdb, yelp): 1,000
+    sentences and their labels (0 negative, 1 positive), from ``folder`` (default ``data_home()/sentiment``),
+    downloaded from the UCI repository when missing."""
+    if source not in SENTIMENT_SOURCES:
+        raise DataError(f"unknown sentiment source {source!r}; expected one of {', '.join(SENTIMENT_SOURCES)}")
+    place = data_home() / "sentiment" if folder is None else Path(folder)
+    members = {f"sentiment labelled sentences/{f}": f for f in SENTIMENT_SOURCES.values()}
+    _local(place, [SENTIMENT_SOURCES[source]], SENTIMENT_URL, members, download)
+    return read_sentiment(place / SENTIMENT_SOURCES[source])

@@ -1,6 +1,8 @@
-"""Task-level estimators (scikit-learn style) built on lstmkit.nn and lstmkit.training."""
+"""Task-level estimators on one scikit-learn-style spine (``tasks.base``), built on lstmkit.nn and lstmkit.training."""
 
 from lstmkit.tasks.backtest import BacktestResult, backtest
+from lstmkit.tasks.base import SequenceEstimator, load
+from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.forecaster import Forecaster
 
-__all__ = ["BacktestResult", "Forecaster", "backtest"]
+__all__ = ["BacktestResult", "Forecaster", "SequenceClassifier", "SequenceEstimator", "backtest", "load"]

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
-from lstmkit.tasks.forecaster import Forecaster
+from lstmkit.tasks.forecaster import Forecaster, prepare_series
 from lstmkit.tasks.metrics import all_metrics, naive_forecast, seasonal_naive_forecast
 
 MODELS = ("lstm", "naive", "seasonal_naive")
@@ -35,8 +36,8 @@ class BacktestResult:
 
 
 def _fold(template: Forecaster, frame: pd.DataFrame, origin: int, period: int, workdir: Path | None) -> pd.DataFrame:
-    horizon = template.params.horizon
-    forecaster = Forecaster(**(template.get_params() | {"quantiles": tuple(template.params.quantiles)}))
+    horizon = template.horizon
+    forecaster = clone(template)
     forecaster.fit(frame.iloc[:origin], checkpoint_dir=None if workdir is None else workdir / "checkpoint")
     predicted = forecaster.predict(horizon)
     history = frame.iloc[:origin, 0].to_numpy()
@@ -67,10 +68,12 @@ def backtest(
     """
     if folds < 1:
         raise ParameterError(f"expected folds >= 1, got {folds}")
-    frame = template.prepare_data(series, None, None, False)  # checks the data, settles lookback and period
-    horizon, period = template.params.horizon, template.seasonal_period_
+    prepared = prepare_series(
+        series, horizon=template.horizon, lookback=template.lookback, seasonal_period=template.seasonal_period
+    )
+    frame, lookback, period, horizon = prepared.frame, prepared.lookback, prepared.seasonal_period, template.horizon
     first_origin = len(frame) - folds * horizon
-    needed = template.lookback_ + horizon + 1
+    needed = lookback + horizon + 1
     if first_origin < needed + period:
         raise DataError(
             f"the series has {len(frame)} rows; {folds} folds of horizon {horizon} need at least "

@@ -21,89 +21,58 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
-from lstmkit import nn as lnn
-from lstmkit.data.series import index_frequency, seasonal_period, to_frame, to_numeric
+from lstmkit.data.scaling import WindowScaling
+from lstmkit.data.series import index_frequency, to_frame, to_numeric
+from lstmkit.data.series import seasonal_period as infer_seasonal_period
 from lstmkit.data.windows import make_windows
-from lstmkit.errors import CheckpointError, DataError, NotFittedError, ParameterError
+from lstmkit.errors import DataError, ParameterError
+from lstmkit.tasks.base import SequenceEstimator, check_choice, check_integer, check_number
+from lstmkit.tasks.losses import PinballLoss
 from lstmkit.tasks.metrics import all_metrics
-from lstmkit.training import TrainConfig, Trainer
-from lstmkit.training.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.tasks.modules import CELLS, QuantileNet
 
 
-class QuantileLSTM(nn.Module):
-    """x (N, lookback, C) -> quantiles of the next ``horizon`` scaled changes, (N, horizon, Q)."""
+@dataclass(frozen=True)
+class PreparedSeries:
+    """A series read and checked for forecasting: the frame (target first) and the settled window sizes."""
 
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int,
-        dropout: float,
-        horizon: int,
-        num_quantiles: int,
-        cell: str,
-    ):
-        super().__init__()
-        self.horizon, self.num_quantiles = horizon, num_quantiles
-        self.lstm = lnn.LSTM(
-            input_size, hidden_size, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0, cell=cell
+    frame: pd.DataFrame
+    lookback: int
+    seasonal_period: int
+
+
+def prepare_series(
+    series,
+    target=None,
+    time=None,
+    fill: bool = False,
+    *,
+    horizon: int = 1,
+    lookback: int | None = None,
+    seasonal_period: int | None = None,
+) -> PreparedSeries:
+    """Read and check ``series`` as ``Forecaster.fit`` would (target first, numeric, sorted) and settle the
+    lookback (default: two seasons, or 24 steps without seasonality, at least the horizon) and the seasonal
+    period (default: from the index frequency). Every problem is a DataError, raised before anything is
+    trained or written."""
+    frame = to_numeric(
+        to_frame(series, target, time),
+        fill=fill,
+        source=str(series) if isinstance(series, str | Path) else "the data",
+    )
+    period = seasonal_period or infer_seasonal_period(frame.index)
+    lookback = lookback or max(2 * period if period > 1 else 24, horizon)
+    needed = lookback + horizon + 1
+    if len(frame) < needed:
+        raise DataError(
+            f"the series has {len(frame)} rows; lookback {lookback} + horizon {horizon} needs at "
+            f"least {needed} (one window to train on and one to validate)"
         )
-        self.head = nn.Linear(hidden_size, horizon * num_quantiles)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.lstm(x)  # (N, lookback, H)
-        return self.head(out[:, -1]).view(len(x), self.horizon, self.num_quantiles)
+    return PreparedSeries(frame, lookback, period)
 
 
-class PinballLoss(nn.Module):
-    """Mean over steps and quantiles of max(q (y - f), (q - 1) (y - f)); minimized by the q-quantile."""
-
-    def __init__(self, quantiles):
-        super().__init__()
-        self.register_buffer("quantiles", torch.tensor(quantiles, dtype=torch.float32))
-
-    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        diff = target[..., None] - prediction  # (N, horizon, Q)
-        return torch.maximum(self.quantiles * diff, (self.quantiles - 1) * diff).mean()
-
-
-@dataclass
-class Scaling:
-    """Statistics of the training part: the target's mean absolute step, the covariates' mean and std."""
-
-    step: float
-    mean: list[float]
-    std: list[float]
-
-    def inputs(self, windows: np.ndarray) -> np.ndarray:
-        """(n, lookback, C) raw -> scaled: target relative to the window's last value, covariates standardized."""
-        scaled = (windows - np.array(self.mean)) / np.array(self.std)
-        scaled[..., 0] = (windows[..., 0] - windows[:, -1:, 0]) / self.step
-        return scaled.astype(np.float32)
-
-
-@dataclass
-class ForecasterParams:
-    horizon: int = 1
-    lookback: int | None = None  # None: two seasons, or 24 steps without seasonality (at least the horizon)
-    seasonal_period: int | None = None  # None: inferred from the index frequency
-    hidden_size: int = 32
-    num_layers: int = 1
-    dropout: float = 0.0
-    cell: str = "lstm"
-    epochs: int = 300
-    batch_size: int = 16
-    lr: float = 3e-3
-    patience: int = 40  # epochs without validation improvement before stopping
-    val_fraction: float = 0.2
-    quantiles: tuple[float, ...] = (0.1, 0.5, 0.9)
-    seed: int = 0
-    progress: bool | None = False
-
-
-class Forecaster:
+class Forecaster(SequenceEstimator):
     """Forecast a series from its past with an LSTM (scikit-learn style: ``fit`` then ``predict``).
 
     Fitted attributes: ``model_``, ``lookback_``, ``seasonal_period_``, ``scaling_``, ``columns_``,
@@ -112,44 +81,67 @@ class Forecaster:
     conformal widening of the interval, in the series' units).
     """
 
-    def __init__(self, horizon: int = 1, lookback: int | None = None, seed: int = 0, **options):
-        self.params = ForecasterParams(horizon=horizon, lookback=lookback, seed=seed, **options)
-        p = self.params
-        if p.horizon < 1 or (p.lookback is not None and p.lookback < 1):
-            raise ParameterError(f"expected horizon >= 1 and lookback >= 1, got {p.horizon} and {p.lookback}")
-        if not 0 < p.val_fraction < 1:
-            raise ParameterError(f"expected val_fraction in (0, 1), got {p.val_fraction}")
-        if (
-            sorted(p.quantiles) != list(p.quantiles)
-            or 0.5 not in p.quantiles
-            or not all(0 < q < 1 for q in p.quantiles)
-        ):
-            raise ParameterError(f"expected increasing quantiles in (0, 1) that include 0.5, got {p.quantiles}")
+    kind = "Forecaster"
 
-    def get_params(self) -> dict:
-        return asdict(self.params)
+    def __init__(
+        self,
+        horizon: int = 1,
+        lookback: int | None = None,  # None: two seasons, or 24 steps without seasonality (at least the horizon)
+        seasonal_period: int | None = None,  # None: inferred from the index frequency
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        cell: str = "lstm",
+        epochs: int = 300,
+        batch_size: int = 16,
+        lr: float = 3e-3,
+        patience: int | None = 40,  # epochs without validation improvement before stopping
+        val_fraction: float = 0.2,
+        quantiles: tuple[float, ...] = (0.1, 0.5, 0.9),
+        seed: int = 0,
+        progress: bool | None = False,
+    ):
+        self.horizon = horizon
+        self.lookback = lookback
+        self.seasonal_period = seasonal_period
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.cell = cell
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.val_fraction = val_fraction
+        self.quantiles = quantiles
+        self.seed = seed
+        self.progress = progress
+
+    def _check_params(self) -> None:
+        check_integer("horizon", self.horizon, 1)
+        check_integer("lookback", self.lookback, 1, optional=True)
+        check_integer("seasonal_period", self.seasonal_period, 1, optional=True)
+        check_integer("hidden_size", self.hidden_size, 1)
+        check_integer("num_layers", self.num_layers, 1)
+        check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        check_choice("cell", self.cell, CELLS)
+        check_number("val_fraction", self.val_fraction, 0.0, 1.0, low_open=True, high_open=True)
+        q = self.quantiles
+        if (
+            not isinstance(q, list | tuple)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in q)
+            or sorted(q) != list(q)
+            or 0.5 not in q
+            or not all(0 < v < 1 for v in q)
+        ):
+            raise ParameterError(f"expected increasing quantiles in (0, 1) that include 0.5, got {q!r}")
+        self._check_training_params()
+
+    @property
+    def _median(self) -> int:
+        return list(self.quantiles).index(0.5)
 
     # ---- fitting -----------------------------------------------------------------------------------
-
-    def prepare_data(self, series, target=None, time=None, fill: bool = False) -> pd.DataFrame:
-        """Read and check ``series`` as ``fit`` would (target first, numeric, sorted); settles ``lookback_`` and
-        ``seasonal_period_``. Every problem is a DataError, raised before anything is trained or written."""
-        frame = to_numeric(
-            to_frame(series, target, time),
-            fill=fill,
-            source=str(series) if isinstance(series, str | Path) else "the data",
-        )
-        p = self.params
-        period = p.seasonal_period or seasonal_period(frame.index)
-        lookback = p.lookback or max(2 * period if period > 1 else 24, p.horizon)
-        needed = lookback + p.horizon + 1
-        if len(frame) < needed:
-            raise DataError(
-                f"the series has {len(frame)} rows; lookback {lookback} + horizon {p.horizon} needs at "
-                f"least {needed} (one window to train on and one to validate)"
-            )
-        self.seasonal_period_, self.lookback_ = period, lookback
-        return frame
 
     def fit(
         self,
@@ -163,59 +155,54 @@ class Forecaster:
 
         With ``checkpoint_dir``, training checkpoints go there and a run interrupted earlier resumes from them.
         """
-        p = self.params
-        frame = self.prepare_data(series, target, time, fill)
+        self._check_params()
+        prepared = prepare_series(
+            series,
+            target,
+            time,
+            fill,
+            horizon=self.horizon,
+            lookback=self.lookback,
+            seasonal_period=self.seasonal_period,
+        )
+        frame, self.lookback_, self.seasonal_period_ = prepared.frame, prepared.lookback, prepared.seasonal_period
         values = frame.to_numpy()
-        windows, targets = make_windows(values, self.lookback_, p.horizon)
-        n_val = max(1, int(round(p.val_fraction * len(windows))))
+        windows, targets = make_windows(values, self.lookback_, self.horizon)
+        n_val = max(1, int(round(self.val_fraction * len(windows))))
         n_train = len(windows) - n_val
         if n_train < 1:
             raise DataError(
                 f"the series has {len(frame)} rows: too few for lookback {self.lookback_}, horizon "
-                f"{p.horizon} and a validation part"
+                f"{self.horizon} and a validation part"
             )
-        train_rows = values[: n_train + self.lookback_ + p.horizon - 1]  # what the training windows see
-        steps = np.abs(np.diff(train_rows[:, 0]))
-        std = train_rows.std(axis=0)
-        self.scaling_ = Scaling(
-            step=float(steps.mean()) if steps.mean() > 0 else 1.0,
-            mean=train_rows.mean(axis=0).tolist(),
-            std=np.where(std > 0, std, 1.0).tolist(),
-        )
+        self.scaling_ = WindowScaling.fit(values[: n_train + self.lookback_ + self.horizon - 1])
         x = torch.from_numpy(self.scaling_.inputs(windows))
         y = torch.from_numpy(((targets - windows[:, -1:, 0]) / self.scaling_.step).astype(np.float32))
-        torch.manual_seed(p.seed)
-        self.model_ = QuantileLSTM(
-            values.shape[1], p.hidden_size, p.num_layers, p.dropout, p.horizon, len(p.quantiles), p.cell
-        )
-        config = TrainConfig(
-            epochs=p.epochs,
-            batch_size=p.batch_size,
-            lr=p.lr,
-            early_stopping_patience=p.patience,
-            seed=p.seed,
-            progress=p.progress,
-            checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
-            checkpoint_every=None,
-        )
-        last = None if checkpoint_dir is None else Path(checkpoint_dir) / "last"
-        resume = last if last is not None and (last / "state.json").exists() else None
-        trainer = Trainer(self.model_, PinballLoss(p.quantiles), config)
-        trainer.fit((x[:n_train], y[:n_train]), (x[n_train:], y[n_train:]), resume_from=resume)
-        self.model_.eval()
-        self.history_ = trainer.history_
         self.columns_ = [str(c) for c in frame.columns]
+        torch.manual_seed(self.seed)
+        model = self._build_model()
+        trainer = self.train(
+            model, PinballLoss(self.quantiles), (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:]), checkpoint_dir
+        )
+        self.model_, self.history_ = model, trainer.history_
         self.tail_ = frame.iloc[-self.lookback_ :]
         self.insample_scale_ = _seasonal_naive_mae(values[:, 0], self.seasonal_period_)
         self.interval_adjustment_ = 0.0
         self.interval_adjustment_ = self._conformal_adjustment(windows[n_train:], targets[n_train:])
         return self
 
-    # ---- forecasting -------------------------------------------------------------------------------
+    def _build_model(self) -> QuantileNet:
+        return QuantileNet(
+            input_size=len(self.columns_),
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            dropout=self.dropout,
+            horizon=self.horizon,
+            num_quantiles=len(self.quantiles),
+            cell=self.cell,
+        )
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "model_"):
-            raise NotFittedError("this Forecaster is not fitted yet: call fit(series) first")
+    # ---- forecasting -------------------------------------------------------------------------------
 
     def _conformal_adjustment(self, windows: np.ndarray, targets: np.ndarray) -> float:
         """How much to widen the interval so that it covers its nominal share of the validation windows.
@@ -227,7 +214,7 @@ class Forecaster:
         """
         bounds = self._quantiles(windows)  # (n, horizon, Q)
         scores = np.maximum(bounds[..., 0] - targets, targets - bounds[..., -1]).ravel()
-        miss = 1.0 - (self.params.quantiles[-1] - self.params.quantiles[0])
+        miss = 1.0 - (self.quantiles[-1] - self.quantiles[0])
         rank = int(np.ceil((1 - miss) * (len(scores) + 1)))
         return float(np.sort(scores)[min(rank, len(scores)) - 1])
 
@@ -236,7 +223,7 @@ class Forecaster:
         """Raw windows (n, lookback, C) -> forecast quantiles in the series' units, (n, horizon, Q), sorted."""
         scaled = self.model_(torch.from_numpy(self.scaling_.inputs(windows))).numpy()
         quantiles = np.sort(windows[:, -1:, 0:1] + scaled * self.scaling_.step, axis=-1)
-        median = quantiles[..., [self.params.quantiles.index(0.5)]]
+        median = quantiles[..., [self._median]]
         quantiles[..., 0] = np.minimum(quantiles[..., 0] - self.interval_adjustment_, median[..., 0])
         quantiles[..., -1] = np.maximum(quantiles[..., -1] + self.interval_adjustment_, median[..., 0])
         return quantiles
@@ -250,29 +237,27 @@ class Forecaster:
         narrower than the truth.
         """
         self._check_fitted()
-        p = self.params
-        horizon = p.horizon if horizon is None else horizon
-        if horizon < 1:
-            raise ParameterError(f"expected horizon >= 1, got {horizon}")
+        horizon = self.horizon if horizon is None else horizon
+        check_integer("horizon", horizon, 1)
         tail = self.tail_ if history is None else to_numeric(to_frame(history)).iloc[-self.lookback_ :]
         if len(tail) < self.lookback_ or list(map(str, tail.columns)) != self.columns_:
             raise DataError(
                 f"expected a history of at least {self.lookback_} rows with columns {self.columns_}, "
                 f"got {len(tail)} rows with {list(tail.columns)}"
             )
-        if horizon > p.horizon and len(self.columns_) > 1:
+        if horizon > self.horizon and len(self.columns_) > 1:
             raise ParameterError(
-                f"this model forecasts {p.horizon} steps; rolling out {horizon} needs the future "
+                f"this model forecasts {self.horizon} steps; rolling out {horizon} needs the future "
                 f"covariates {self.columns_[1:]}: fit with horizon={horizon} instead"
             )
         values, blocks = tail.to_numpy(), []
         while sum(len(b) for b in blocks) < horizon:
             block = self._quantiles(values[None, -self.lookback_ :])[0]  # (horizon, Q)
             blocks.append(block)
-            values = np.concatenate([values, block[:, [p.quantiles.index(0.5)]]])
+            values = np.concatenate([values, block[:, [self._median]]])
         quantiles = np.concatenate(blocks)[:horizon]
         return pd.DataFrame(
-            {"forecast": quantiles[:, p.quantiles.index(0.5)], "lower": quantiles[:, 0], "upper": quantiles[:, -1]},
+            {"forecast": quantiles[:, self._median], "lower": quantiles[:, 0], "upper": quantiles[:, -1]},
             index=_future_index(tail.index, horizon),
         )
 
@@ -290,7 +275,7 @@ class Forecaster:
         quantiles = self._quantiles(windows)[:, 0]  # (n, Q)
         return pd.DataFrame(
             {
-                "forecast": quantiles[:, self.params.quantiles.index(0.5)],
+                "forecast": quantiles[:, self._median],
                 "lower": quantiles[:, 0],
                 "upper": quantiles[:, -1],
             },
@@ -308,56 +293,37 @@ class Forecaster:
 
     # ---- persistence -------------------------------------------------------------------------------
 
-    def save(self, path: str | Path) -> Path:
-        """The model as safetensors and everything else as JSON, written atomically (see training.checkpoint)."""
-        self._check_fitted()
-        tail = {
-            "index": [str(i) for i in self.tail_.index],
-            "index_kind": _index_kind(self.tail_.index),
-            "freq": getattr(self.tail_.index, "freqstr", None),
-            "values": self.tail_.to_numpy().tolist(),
-        }
-        state = {
-            "kind": "Forecaster",
-            "params": self.get_params(),
+    def _fitted_state(self) -> dict:
+        return {
             "lookback": self.lookback_,
             "seasonal_period": self.seasonal_period_,
             "scaling": asdict(self.scaling_),
             "columns": self.columns_,
-            "tail": tail,
+            "tail": {
+                "index": [str(i) for i in self.tail_.index],
+                "index_kind": _index_kind(self.tail_.index),
+                "freq": getattr(self.tail_.index, "freqstr", None),
+                "values": self.tail_.to_numpy().tolist(),
+            },
             "insample_scale": self.insample_scale_,
             "interval_adjustment": self.interval_adjustment_,
             "history": self.history_,
         }
-        return save_checkpoint(path, dict(self.model_.state_dict()), state)
 
-    @classmethod
-    def load(cls, path: str | Path) -> Forecaster:
-        """A Forecaster saved with ``save``; a CheckpointError if ``path`` is not one."""
-        tensors, state = load_checkpoint(path)
-        if state.get("kind") != "Forecaster":
-            raise CheckpointError(f"{path}: not a saved Forecaster (kind {state.get('kind')!r})")
-        params = state["params"] | {"quantiles": tuple(state["params"]["quantiles"])}
-        forecaster = cls(**params)
-        p = forecaster.params
-        forecaster.lookback_, forecaster.seasonal_period_ = state["lookback"], state["seasonal_period"]
-        forecaster.scaling_ = Scaling(**state["scaling"])
-        forecaster.columns_, forecaster.history_ = state["columns"], state["history"]
-        forecaster.insample_scale_ = state["insample_scale"]
-        forecaster.interval_adjustment_ = state["interval_adjustment"]
+    def _restore_fitted(self, state: dict) -> None:
+        self.quantiles = tuple(self.quantiles)
+        self.lookback_, self.seasonal_period_ = state["lookback"], state["seasonal_period"]
+        self.scaling_ = WindowScaling(**state["scaling"])
+        self.columns_, self.history_ = state["columns"], state["history"]
+        self.insample_scale_ = state["insample_scale"]
+        self.interval_adjustment_ = state["interval_adjustment"]
         tail = state["tail"]
         index = (
             pd.DatetimeIndex(pd.to_datetime(tail["index"]), freq=tail["freq"])
             if tail["index_kind"] == "datetime"
             else pd.Index([int(i) for i in tail["index"]])
         )
-        forecaster.tail_ = pd.DataFrame(tail["values"], index=index, columns=state["columns"])
-        forecaster.model_ = QuantileLSTM(
-            len(state["columns"]), p.hidden_size, p.num_layers, p.dropout, p.horizon, len(p.quantiles), p.cell
-        )
-        forecaster.model_.load_state_dict(tensors)
-        forecaster.model_.eval()
-        return forecaster
+        self.tail_ = pd.DataFrame(tail["values"], index=index, columns=state["columns"])
 
 
 def _seasonal_naive_mae(values: np.ndarray, period: int) -> float:

@@ -79,6 +79,32 @@ def recover(path: str | Path) -> None:
         os.replace(old, path)
 
 
+def is_checkpoint(path: str | Path) -> bool:
+    """Whether ``path`` is a folder lstmkit wrote as a checkpoint: exactly its two files, the JSON in its format."""
+    path = Path(path)
+    if not path.is_dir() or path.is_symlink() or {p.name for p in path.iterdir()} != {STATE, TENSORS}:
+        return False
+    try:
+        header = json.loads((path / STATE).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(header, dict) and header.get("format") == FORMAT
+
+
+def last_checkpoint(checkpoint_dir: str | Path) -> Path:
+    """The folder in ``checkpoint_dir`` that holds a run's latest checkpoint."""
+    return Path(checkpoint_dir) / "last"
+
+
+def resume_point(checkpoint_dir: str | Path | None) -> Path | None:
+    """The checkpoint a run writing to ``checkpoint_dir`` resumes from, or None to start afresh."""
+    if checkpoint_dir is None:
+        return None
+    last = last_checkpoint(checkpoint_dir)
+    recover(last)
+    return last if (last / STATE).exists() else None
+
+
 def load_checkpoint(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Read a checkpoint folder back: (tensors, state). A ``CheckpointError`` naming the file and what is wrong
     for anything that is not an intact lstmkit checkpoint."""

@@ -1,6 +1,14 @@
-"""Turning what users have (arrays, tensors, datasets, loaders) into deterministic, resumable batches."""
+"""The batch contract: what users have (arrays, tensors, datasets, loaders) as deterministic, resumable batches.
+
+A batch is ``Batch(inputs, targets, lengths)``. ``lengths`` is None for fixed-length data; with it, inputs
+are padded sequences (N, T, ...) with ``lengths[n]`` valid steps, the Trainer calls
+``model(inputs, lengths)``, and ``fetch`` trims each batch to its longest sequence (per-step targets,
+(N, T, ...), are trimmed with the inputs).
+"""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -9,26 +17,59 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 from lstmkit.errors import DataError
 
 
-def as_dataset(data, name: str) -> tuple[Dataset, object]:
-    """(dataset, collate) from an (inputs, targets) pair of arrays or tensors, a Dataset or a DataLoader.
+class Batch(NamedTuple):
+    inputs: torch.Tensor  # (N, ...) features, or (N, T) token ids
+    targets: torch.Tensor  # (N, ...)
+    lengths: torch.Tensor | None = None  # (N,) int64 valid steps of each padded sequence
 
-    Pairs are checked here, before any training step: same number of samples, at least one,
-    floating-point inputs.
+    def to(self, device) -> Batch:
+        return Batch(self.inputs.to(device), self.targets.to(device), self.lengths)  # lengths stay on the CPU
+
+    def __len__(self) -> int:  # noqa: D105 (the batch size, not the tuple's)
+        return len(self.inputs)
+
+
+def _tensor(a) -> torch.Tensor:
+    return a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
+
+
+def as_dataset(data, name: str) -> tuple[Dataset, object]:
+    """(dataset, collate) from (inputs, targets) or (inputs, targets, lengths) arrays or tensors, a Dataset or a
+    DataLoader.
+
+    Tuples are checked here, before any training step: at least one sample, one target (and one length)
+    per input, numeric inputs, lengths in [1, T].
     """
     if isinstance(data, DataLoader):
         return data.dataset, data.collate_fn
     if isinstance(data, Dataset):
         return data, default_collate
-    if not isinstance(data, tuple | list) or len(data) != 2:
-        raise DataError(f"expected {name} as (inputs, targets), a Dataset or a DataLoader, got {type(data).__name__}")
-    x, y = (torch.as_tensor(np.asarray(a)) if not isinstance(a, torch.Tensor) else a for a in data)
+    if not isinstance(data, tuple | list) or len(data) not in (2, 3):
+        raise DataError(
+            f"expected {name} as (inputs, targets), (inputs, targets, lengths), a Dataset or a DataLoader, "
+            f"got {type(data).__name__}" + (f" of {len(data)}" if isinstance(data, tuple | list) else "")
+        )
+    tensors = [_tensor(a) for a in data]
+    x, y = tensors[:2]
     if len(x) == 0:
         raise DataError(f"{name} is empty: expected at least one sample")
     if len(x) != len(y):
         raise DataError(f"{name} has {len(x)} inputs but {len(y)} targets: expected one target per input")
-    if not x.is_floating_point():
-        raise DataError(f"expected floating-point {name} inputs, got {x.dtype}")
-    return TensorDataset(x, y), None
+    if x.dtype == torch.bool or x.is_complex():
+        raise DataError(f"expected floating-point (or integer id) {name} inputs, got {x.dtype}")
+    if len(tensors) == 3:
+        lengths = tensors[2]
+        if lengths.shape != (len(x),) or lengths.is_floating_point() or lengths.dtype == torch.bool:
+            raise DataError(
+                f"expected {name} lengths as {len(x)} integers, got {lengths.dtype} of shape {tuple(lengths.shape)}"
+            )
+        if x.dim() < 2 or len(lengths) and (lengths.min() < 1 or lengths.max() > x.shape[1]):
+            raise DataError(
+                f"expected {name} lengths in [1, {x.shape[1] if x.dim() > 1 else '?'}] for padded inputs of shape "
+                f"{tuple(x.shape)}, got {int(lengths.min())} to {int(lengths.max())}"
+            )
+        tensors[2] = lengths.long()
+    return TensorDataset(*tensors), None
 
 
 def batch_indices(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool) -> list[torch.Tensor]:
@@ -42,8 +83,17 @@ def batch_indices(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool)
     return list(order.split(batch_size))
 
 
-def fetch(dataset: Dataset, collate, index: torch.Tensor):
-    """The samples at ``index``, stacked into a batch."""
+def fetch(dataset: Dataset, collate, index: torch.Tensor) -> Batch:
+    """The samples at ``index`` as a Batch (padded sequences trimmed to the batch's longest)."""
     if isinstance(dataset, TensorDataset):
-        return tuple(t[index] for t in dataset.tensors)
-    return collate([dataset[int(i)] for i in index])
+        parts = [t[index] for t in dataset.tensors]
+    else:
+        parts = collate([dataset[int(i)] for i in index])
+    if isinstance(parts, Batch):
+        return parts
+    batch = Batch(*parts)
+    if batch.lengths is None:
+        return batch
+    T, longest = batch.inputs.shape[1], int(batch.lengths.max())
+    targets = batch.targets[:, :longest] if batch.targets.dim() > 1 and batch.targets.shape[1] == T else batch.targets
+    return Batch(batch.inputs[:, :longest], targets, batch.lengths)

@@ -6,7 +6,9 @@ learning rates, global-norm gradient clipping, learning-rate schedules, validati
 stopping with best-weights restore, checkpoints that survive crashes (and resume to the same weights as
 an uninterrupted run), a policy for NaN/inf, and multi-process data parallelism under ``torchrun``.
 
-A batch is ``(inputs, targets)``; a step computes ``loss(model(inputs), targets)``.
+A batch is ``Batch(inputs, targets, lengths)`` (see ``training.data``); a step computes
+``loss(model(inputs), targets)``, or ``loss(model(inputs, lengths), targets)`` for padded sequences.
+The loop knows no task and no loss type: checks of labels belong to the tasks.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from torch import nn
 from lstmkit.errors import DataError, ParameterError, TrainingError
 from lstmkit.training import distributed
 from lstmkit.training.callbacks import Callback
-from lstmkit.training.checkpoint import load_checkpoint, save_checkpoint
+from lstmkit.training.checkpoint import last_checkpoint, load_checkpoint, save_checkpoint
 from lstmkit.training.data import as_dataset, batch_indices, fetch
 from lstmkit.training.state import optimizer_from_flat, optimizer_to_flat
 
@@ -149,22 +151,14 @@ class Trainer:
                 continue
             if len(data) == 0:
                 raise DataError(f"{name} data is empty: expected at least one sample")
-            x, y = (t.to(self._device) for t in fetch(data, coll, torch.arange(min(len(data), self.config.batch_size))))
+            batch = fetch(data, coll, torch.arange(min(len(data), self.config.batch_size))).to(self._device)
             with torch.no_grad():
-                output = model(x)
-                if isinstance(self.loss, nn.CrossEntropyLoss | nn.NLLLoss):
-                    classes = output.shape[1] if output.dim() > 1 else None
-                    if y.is_floating_point():
-                        raise DataError(f"expected integer class labels in the {name} targets, got {y.dtype}")
-                    labels = torch.as_tensor(data.tensors[1]) if hasattr(data, "tensors") else y
-                    valid = labels[labels != self.loss.ignore_index]
-                    if classes is not None and len(valid) and (valid.min() < 0 or valid.max() >= classes):
-                        raise DataError(
-                            f"expected {name} labels in [0, {classes}) for a model with {classes} "
-                            f"outputs, got labels from {int(valid.min())} to {int(valid.max())}"
-                        )
                 try:
-                    value = self.loss(output, y)
+                    output = _forward(model, batch)
+                except (RuntimeError, TypeError, ValueError, IndexError) as error:
+                    raise DataError(f"the model cannot run on the first {name} batch: {error}") from None
+                try:
+                    value = self.loss(output, batch.targets)
                 except (RuntimeError, ValueError, IndexError) as error:
                     raise DataError(f"the loss cannot be computed on the first {name} batch: {error}") from None
                 if value.dim() != 0:
@@ -232,7 +226,7 @@ class Trainer:
         start_epoch, skip_batches, resumed_losses = 0, 0, []
         if resume_from is not None:
             start_epoch, skip_batches, resumed_losses = self._restore(resume_from, model, optimizer, scheduler)
-        checkpoint = Path(c.checkpoint_dir) / "last" if c.checkpoint_dir else None
+        checkpoint = last_checkpoint(c.checkpoint_dir) if c.checkpoint_dir else None
         writes = checkpoint is not None and world.rank == 0
         for callback in self.callbacks:
             callback.on_fit_start(self)
@@ -279,8 +273,8 @@ class Trainer:
         return self
 
     def _step(self, model, optimizer, scheduler, dataset, collate, index, epoch: int, batch: int) -> float | None:
-        x, y = (t.to(self._device) for t in fetch(dataset, collate, index))
-        return self._apply(self.loss(model(x), y), model, optimizer, scheduler, epoch, batch)
+        data = fetch(dataset, collate, index).to(self._device)
+        return self._apply(self.loss(_forward(model, data), data.targets), model, optimizer, scheduler, epoch, batch)
 
     def _apply(self, loss: torch.Tensor, model, optimizer, scheduler, epoch: int, batch: int) -> float | None:
         """Backward, the NaN/inf policy, clipping and the optimizer step; the loss, or None if skipped."""
@@ -376,11 +370,11 @@ class Trainer:
         model.eval()
         totals = {"val_loss": 0.0} | {f"val_{name}": 0.0 for name in self.metrics}
         for index in batch_indices(len(dataset), self.config.batch_size, 0, 0, shuffle=False):
-            x, y = (t.to(self._device) for t in fetch(dataset, collate, index))
-            output = model(x)
-            totals["val_loss"] += self.loss(output, y).item() * len(index)
+            batch = fetch(dataset, collate, index).to(self._device)
+            output = _forward(model, batch)
+            totals["val_loss"] += self.loss(output, batch.targets).item() * len(index)
             for name, metric in self.metrics.items():
-                totals[f"val_{name}"] += float(metric(output, y)) * len(index)
+                totals[f"val_{name}"] += float(metric(output, batch.targets)) * len(index)
         return {name: total / len(dataset) for name, total in totals.items()}
 
     def _end_epoch(self, model, scheduler, logs: dict, monitor: str) -> None:
@@ -400,6 +394,11 @@ class Trainer:
         elif c.lr_schedule == "plateau":
             scheduler.step(value)
         self.history_.append(logs)
+
+
+def _forward(model, batch):
+    """The model's output for a batch: ``model(inputs)``, or ``model(inputs, lengths)`` for padded sequences."""
+    return model(batch.inputs) if batch.lengths is None else model(batch.inputs, batch.lengths)
 
 
 def _detach(state):

@@ -1,0 +1,299 @@
+"""SequenceClassifier: many-to-one classification of texts or numeric sequences with any lstmkit cell.
+
+Inputs ``X`` are one of
+- a list of strings: tokenized (words or characters), mapped through a ``Vocabulary`` built on the
+  training part, and embedded by a trainable embedding;
+- a list of (T_i, C) float arrays of different lengths, or one (N, T, C) array: standardized per channel
+  with statistics of the training part (``standardize=True``).
+Sequences are padded and carried with their lengths, so padding never reaches the summary: the encoder's
+outputs are pooled over the valid steps (``last``, ``mean``, ``max`` or ``attention``) and a linear head
+gives the logits of the ``classes_``. Training uses cross-entropy (optionally class-weighted) with a
+stratified validation part for early stopping, restoring the best weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+
+from lstmkit.data.scaling import ChannelStandardizer
+from lstmkit.data.sequences import as_sequences, pad_sequences
+from lstmkit.data.splits import stratified_split
+from lstmkit.data.tokenize import TOKENIZERS, tokenizer
+from lstmkit.data.vocab import Vocabulary
+from lstmkit.errors import DataError, ParameterError
+from lstmkit.tasks.base import SequenceEstimator, check_choice, check_integer, check_number
+from lstmkit.tasks.modules import CELLS, POOLINGS, ClassifierNet, SequenceEncoder
+from lstmkit.trace import GateTrace
+
+INFERENCE_BATCH = 256
+
+
+def is_text(X) -> bool:
+    """Whether ``X`` is a non-empty collection of strings (else it must be numeric sequences)."""
+    return not isinstance(X, str) and len(X) > 0 and all(isinstance(x, str) for x in X)
+
+
+class SequenceClassifier(ClassifierMixin, SequenceEstimator):
+    """Classify whole sequences; see the module docstring.
+
+    Fitted attributes: ``classes_`` (labels, sorted), ``input_kind_`` ("text" or "numeric"),
+    ``vocabulary_`` (text) or ``standardizer_`` and ``n_channels_`` (numeric), ``model_`` (a
+    ``ClassifierNet``), ``history_`` (one dict per epoch, with ``val_accuracy``).
+    """
+
+    kind = "SequenceClassifier"
+
+    def __init__(
+        self,
+        cell: str = "lstm",
+        hidden_size: int = 64,
+        num_layers: int = 1,
+        bidirectional: bool = False,
+        pooling: str = "last",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        embedding_dim: int = 64,
+        tokenizer: str = "word",
+        min_freq: int = 1,
+        max_vocab: int | None = 20000,
+        standardize: bool = True,
+        class_weight: str | dict | None = None,
+        val_fraction: float = 0.1,
+        epochs: int = 30,
+        batch_size: int = 32,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        patience: int | None = 10,
+        seed: int = 0,
+        progress: bool | None = False,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.pooling = pooling
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.embedding_dim = embedding_dim
+        self.tokenizer = tokenizer
+        self.min_freq = min_freq
+        self.max_vocab = max_vocab
+        self.standardize = standardize
+        self.class_weight = class_weight
+        self.val_fraction = val_fraction
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.patience = patience
+        self.seed = seed
+        self.progress = progress
+
+    # ---- checks ----------------------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        check_choice("cell", self.cell, CELLS)
+        check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("tokenizer", self.tokenizer, TOKENIZERS)
+        check_integer("hidden_size", self.hidden_size, 1)
+        check_integer("num_layers", self.num_layers, 1)
+        check_integer("embedding_dim", self.embedding_dim, 1)
+        check_integer("min_freq", self.min_freq, 1)
+        check_integer("max_vocab", self.max_vocab, 5, optional=True)
+        check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
+        check_number("recurrent_dropout", self.recurrent_dropout, 0.0, 1.0, high_open=True)
+        check_number("val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
+        for name in ("bidirectional", "standardize"):
+            if not isinstance(getattr(self, name), bool | np.bool_):
+                raise ParameterError(f"expected {name} to be True or False, got {getattr(self, name)!r}")
+        if not (self.class_weight in (None, "balanced") or isinstance(self.class_weight, dict)):
+            raise ParameterError(f"expected class_weight None, 'balanced' or a dict, got {self.class_weight!r}")
+        self._check_training_params()
+
+    def _labels(self, y, n: int) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != n:
+            raise DataError(f"expected y as {n} labels (one per case), got shape {y.shape}")
+        try:
+            self.classes_, encoded = np.unique(y, return_inverse=True)
+        except TypeError as error:
+            raise DataError(f"expected labels of one type (all strings or all numbers), got {error}") from None
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise DataError("y holds NaN or infinite labels; expected a class for every case")
+        if len(self.classes_) < 2:
+            raise DataError(f"y has only one class ({self.classes_[0]!r}); expected at least two")
+        return encoded.astype(np.int64)
+
+    # ---- inputs --------------------------------------------------------------------------------
+
+    def _tokens(self, X) -> list[list[str]]:
+        tokenize = tokenizer(self.tokenizer)
+        tokens = []
+        for k, text in enumerate(X):
+            if not isinstance(text, str):
+                raise DataError(f"X[{k}] is {type(text).__name__} but other cases are strings: expected one kind")
+            tokens.append(tokenize(text))
+            if not tokens[-1]:
+                raise DataError(f"X[{k}] is an empty text ({text!r}): expected at least one token per case")
+        return tokens
+
+    def _encode(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs as (padded tensor, lengths): (N, T) token ids or (N, T, C) standardized floats."""
+        if self.input_kind_ == "text":
+            if not is_text(X):
+                raise DataError("this classifier was fitted on texts: expected X as a list of strings")
+            ids = [np.array(self.vocabulary_.encode(t)) for t in self._tokens(X)]
+            padded, lengths = pad_sequences(ids, dtype=np.int64)
+        else:
+            if is_text(X):
+                raise DataError("this classifier was fitted on numeric sequences: expected arrays, got strings")
+            sequences = as_sequences(X)
+            if sequences[0].shape[1] != self.n_channels_:
+                raise DataError(f"expected {self.n_channels_} channels per step, got {sequences[0].shape[1]}")
+            if self.standardizer_ is not None:
+                sequences = self.standardizer_.transform(sequences)
+            padded, lengths = pad_sequences(sequences)
+        return torch.from_numpy(padded), torch.from_numpy(lengths)
+
+    # ---- fitting -------------------------------------------------------------------------------
+
+    def _build_model(self) -> ClassifierNet:
+        text = self.input_kind_ == "text"
+        encoder = SequenceEncoder(
+            input_size=None if text else self.n_channels_,
+            vocab_size=len(self.vocabulary_) if text else None,
+            embedding_dim=self.embedding_dim,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            cell=self.cell,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+        )
+        return ClassifierNet(
+            encoder=encoder, pooling=self.pooling, num_classes=len(self.classes_), dropout=self.dropout
+        )
+
+    def _loss_weights(self, encoded: np.ndarray) -> torch.Tensor | None:
+        if self.class_weight is None:
+            return None
+        if self.class_weight == "balanced":
+            weights = compute_class_weight("balanced", classes=np.arange(len(self.classes_)), y=encoded)
+        else:
+            unknown = set(self.class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ParameterError(
+                    f"class_weight names {sorted(map(str, unknown))}, not among {self.classes_.tolist()}"
+                )
+            weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist()])
+        return torch.tensor(weights, dtype=torch.float32)
+
+    def fit(self, X, y, checkpoint_dir=None) -> SequenceClassifier:
+        """Fit on cases ``X`` (texts or numeric sequences) and labels ``y``; with ``checkpoint_dir``, training
+        checkpoints go there and a run interrupted earlier resumes from them."""
+        self._check_params()
+        if not isinstance(X, list | tuple | np.ndarray) or len(X) == 0:
+            raise DataError(f"expected X as a non-empty list of texts or sequences, got {type(X).__name__}")
+        encoded = self._labels(y, len(X))
+        self.input_kind_ = "text" if is_text(X) else "numeric"
+        if self.val_fraction > 0:
+            train, val = stratified_split(encoded, self.val_fraction, self.seed)
+        else:
+            train, val = np.arange(len(encoded)), None
+        if self.input_kind_ == "text":
+            tokens = self._tokens(X)
+            self.vocabulary_ = Vocabulary.build([tokens[i] for i in train], self.min_freq, self.max_vocab)
+        else:
+            sequences = as_sequences(X)
+            self.n_channels_ = sequences[0].shape[1]
+            fit_part = [sequences[i] for i in train]
+            self.standardizer_ = ChannelStandardizer.fit(fit_part) if self.standardize else None
+        inputs, lengths = self._encode(X)
+        targets = torch.from_numpy(encoded)
+        torch.manual_seed(self.seed)
+        model = self._build_model()
+        loss = torch.nn.CrossEntropyLoss(weight=self._loss_weights(encoded[train]))
+
+        def part(index):
+            return None if index is None else (inputs[index], targets[index], lengths[index])
+
+        accuracy = {"accuracy": lambda logits, labels: (logits.argmax(-1) == labels).float().mean()}
+        trainer = self.train(model, loss, part(train), part(val), checkpoint_dir, metrics=accuracy)
+        self.model_, self.history_ = model, trainer.history_
+        return self
+
+    # ---- predicting ----------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def decision_function(self, X) -> np.ndarray:
+        """Logits (N, K), columns in the order of ``classes_``."""
+        self._check_fitted()
+        inputs, lengths = self._encode(X)
+        self.model_.eval()
+        chunks = [
+            self.model_(
+                inputs[s : s + INFERENCE_BATCH, : int(lengths[s : s + INFERENCE_BATCH].max())],
+                lengths[s : s + INFERENCE_BATCH],
+            )
+            for s in range(0, len(inputs), INFERENCE_BATCH)
+        ]
+        return torch.cat(chunks).numpy()
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities (N, K), columns in the order of ``classes_``."""
+        logits = self.decision_function(X)
+        shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+        return shifted / shifted.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.decision_function(X).argmax(axis=1)]
+
+    @torch.no_grad()
+    def trace(self, x) -> GateTrace:
+        """The GateTrace (every gate, cell and hidden state) of the encoder on one case ``x``."""
+        self._check_fitted()
+        inputs, lengths = self._encode([x])
+        self.model_.eval()
+        _, _, trace = self.model_.encoder(inputs, lengths, return_gates=True)
+        return trace
+
+    @torch.no_grad()
+    def attention(self, x) -> np.ndarray:
+        """The attention weights (T,) over the steps of one case ``x`` (pooling="attention" only)."""
+        self._check_fitted()
+        if self.pooling != "attention":
+            raise ParameterError(f"attention weights need pooling='attention', this classifier pools {self.pooling!r}")
+        inputs, lengths = self._encode([x])
+        self.model_.eval()
+        _, weights = self.model_.summarize(inputs, lengths)
+        return weights[0].numpy()
+
+    # ---- persistence ---------------------------------------------------------------------------
+
+    def _fitted_state(self) -> dict:
+        text = self.input_kind_ == "text"
+        return {
+            "classes": self.classes_.tolist(),
+            "input_kind": self.input_kind_,
+            "vocabulary": self.vocabulary_.tokens if text else None,
+            "n_channels": None if text else self.n_channels_,
+            "standardizer": None if text or self.standardizer_ is None else asdict(self.standardizer_),
+            "history": self.history_,
+        }
+
+    def _restore_fitted(self, state: dict) -> None:
+        self.classes_ = np.array(state["classes"])
+        self.input_kind_ = state["input_kind"]
+        check_choice("input_kind", self.input_kind_, ("text", "numeric"))
+        if self.input_kind_ == "text":
+            self.vocabulary_ = Vocabulary(state["vocabulary"])
+        else:
+            self.n_channels_ = int(state["n_channels"])
+            scaling = state["standardizer"]
+            self.standardizer_ = None if scaling is None else ChannelStandardizer(**scaling)
+        self.history_ = state["history"]

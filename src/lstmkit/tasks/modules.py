@@ -1,0 +1,175 @@
+"""Torch modules the task estimators share: a sequence encoder, poolings over time, and the task networks.
+
+Shapes: N batch, T steps, C input channels, E embedding size, H hidden size, D directions, K classes.
+Padded sequences always come with ``lengths`` (N,); steps at t >= lengths[n] are padding and never
+reach a pooled summary or a loss.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from lstmkit import nn as lnn
+
+LSTM_CELLS = ("lstm", "peephole", "coupled", "layernorm")
+CELLS = (*LSTM_CELLS, "gru", "rnn")
+POOLINGS = ("last", "mean", "max", "attention")
+
+
+def recurrent_layer(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    num_layers: int,
+    bidirectional: bool,
+    dropout: float,
+    recurrent_dropout: float,
+) -> nn.Module:
+    """A batch-first lstmkit layer of ``cell`` (an LSTM kind, "gru" or the vanilla tanh "rnn")."""
+    options = dict(
+        num_layers=num_layers,
+        batch_first=True,
+        dropout=dropout if num_layers > 1 else 0.0,
+        bidirectional=bidirectional,
+        recurrent_dropout=recurrent_dropout,
+    )
+    if cell in LSTM_CELLS:
+        return lnn.LSTM(input_size, hidden_size, cell=cell, **options)
+    if cell == "gru":
+        return lnn.GRU(input_size, hidden_size, **options)
+    return lnn.RNN(input_size, hidden_size, **options)
+
+
+def step_mask(lengths: torch.Tensor, T: int, device) -> torch.Tensor:
+    """(N, T) bool, True at the valid steps t < lengths[n]."""
+    return torch.arange(T, device=device)[None, :] < lengths.to(device)[:, None]
+
+
+class SequenceEncoder(nn.Module):
+    """Inputs (N, T, C) floats, or (N, T) token ids with an embedding, and lengths -> (outputs, final).
+
+    outputs (N, T, D*H): the top layer at every step; final (N, D*H): the top layer's last valid step in the
+    forward direction, concatenated with its state after reading back to t = 0 in the reverse direction.
+    """
+
+    def __init__(
+        self,
+        *,
+        input_size: int | None = None,
+        vocab_size: int | None = None,
+        embedding_dim: int = 64,
+        hidden_size: int,
+        num_layers: int = 1,
+        cell: str = "lstm",
+        bidirectional: bool = False,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0) if vocab_size else None
+        self.input_dropout = nn.Dropout(dropout)
+        self.rnn = recurrent_layer(
+            cell,
+            embedding_dim if vocab_size else input_size,
+            hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+        )
+        self.directions = 2 if bidirectional else 1
+        self.output_size = self.directions * hidden_size
+
+    def embed(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(N, T) ids -> (N, T, E), or (N, T, C) floats unchanged; then input dropout."""
+        return self.input_dropout(self.embedding(inputs) if self.embedding is not None else inputs)
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, return_gates: bool = False):
+        N = len(inputs)
+        result = self.rnn(self.embed(inputs), lengths=lengths, return_gates=return_gates)
+        outputs, state = result[0], result[1]
+        h_n = state[0] if isinstance(state, tuple) else state  # (L*D, N, H)
+        final = h_n[-self.directions :].transpose(0, 1).reshape(N, self.output_size)  # (N, D*H)
+        return (outputs, final, result[2]) if return_gates else (outputs, final)
+
+
+class AdditivePooling(nn.Module):
+    """Attention over time (Bahdanau-style scores): a_t = softmax_t(v^T tanh(W h_t)) over the valid steps,
+    summary = sum_t a_t h_t."""
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.project = nn.Linear(size, size)
+        self.score = nn.Linear(size, 1, bias=False)
+
+    def forward(self, outputs: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        scores = self.score(torch.tanh(self.project(outputs))).squeeze(-1)  # (N, T)
+        weights = torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=1)  # (N, T)
+        return torch.bmm(weights[:, None, :], outputs).squeeze(1), weights  # (N, D*H), (N, T)
+
+
+def pool(pooling: str, outputs: torch.Tensor, final: torch.Tensor, mask: torch.Tensor, attention=None):
+    """Summaries (N, D*H) of ``outputs`` (N, T, D*H) over the valid steps, and the attention weights (N, T)
+    (None unless ``pooling`` is "attention")."""
+    if pooling == "last":
+        return final, None
+    if pooling == "mean":
+        valid = mask[..., None].to(outputs.dtype)
+        return (outputs * valid).sum(1) / valid.sum(1), None
+    if pooling == "max":
+        return outputs.masked_fill(~mask[..., None], float("-inf")).max(1).values, None
+    return attention(outputs, mask)
+
+
+class ClassifierNet(nn.Module):
+    """Many-to-one: encoder -> pooling over time -> dropout -> linear, giving logits (N, K)."""
+
+    def __init__(self, *, encoder: SequenceEncoder, pooling: str, num_classes: int, dropout: float):
+        super().__init__()
+        self.encoder, self.pooling = encoder, pooling
+        self.attention = AdditivePooling(encoder.output_size) if pooling == "attention" else None
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.output_size, num_classes)
+
+    def summarize(self, inputs: torch.Tensor, lengths: torch.Tensor):
+        """(summary (N, D*H), attention weights (N, T) or None)."""
+        outputs, final = self.encoder(inputs, lengths)
+        return pool(self.pooling, outputs, final, step_mask(lengths, outputs.shape[1], outputs.device), self.attention)
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        summary, _ = self.summarize(inputs, lengths)
+        return self.head(self.dropout(summary))  # (N, K)
+
+
+class QuantileNet(nn.Module):
+    """Forecasting: x (N, lookback, C) -> quantiles of the next ``horizon`` scaled changes, (N, horizon, Q)."""
+
+    def __init__(
+        self,
+        *,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        dropout: float,
+        horizon: int,
+        num_quantiles: int,
+        cell: str,
+    ):
+        super().__init__()
+        self.horizon, self.num_quantiles = horizon, num_quantiles
+        self.lstm = recurrent_layer(
+            cell,
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            bidirectional=False,
+            dropout=dropout,
+            recurrent_dropout=0.0,
+        )
+        self.head = nn.Linear(hidden_size, horizon * num_quantiles)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)  # (N, lookback, H)
+        return self.head(out[:, -1]).view(len(x), self.horizon, self.num_quantiles)
