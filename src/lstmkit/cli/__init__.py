@@ -11,6 +11,7 @@ import sys
 import typer
 
 from lstmkit.cli.cells import cells
+from lstmkit.cli.classify import classify_app
 from lstmkit.cli.experiment import experiment_app
 from lstmkit.cli.forecast import datasets, forecast_app
 from lstmkit.cli.inside import demo_app, inspect
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.command("cells")(cells)
 app.command("datasets")(datasets)
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(classify_app, name="classify")
 app.add_typer(demo_app, name="demo")
 app.command("inspect")(inspect)
 app.add_typer(experiment_app, name="experiment")
@@ -35,6 +37,6 @@ def main() -> None:
     """Console entry point. Usage errors exit 2 with typer's message; so do lstmkit's own errors."""
     try:
         app()
-    except LstmkitError as error:
+    except (LstmkitError, OSError) as error:  # OSError: a file system refusing a write lstmkit could not foresee
         typer.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -80,10 +80,11 @@ def resample(sequences: list[np.ndarray], length: int) -> np.ndarray:
 
 @dataclass
 class LabelledSequences:
-    """Cases read from one file: a list of (T_i, C) arrays, their labels (strings), the declared class order."""
+    """Cases read from one file: a list of (T_i, C) arrays, their labels (strings; None for a file without
+    labels), the declared class order."""
 
     sequences: list[np.ndarray]
-    labels: np.ndarray
+    labels: np.ndarray | None
     class_labels: list[str]
 
 
@@ -105,12 +106,13 @@ def parse_ts(text: str, source: str) -> LabelledSequences:
 
     ``#`` lines are comments, ``@`` lines the header (``@classLabel true a b c`` gives the class order),
     and each line after ``@data`` is a case: dimensions separated by ``:``, the values of one dimension by
-    ``,``, the label after the last ``:``. Every problem is a DataError naming ``source`` and the line.
+    ``,``, the label after the last ``:`` (no label where the header says ``@classLabel false``). Every
+    problem is a DataError naming ``source`` and the line.
     """
     if not text.strip():
         raise DataError(f"{source}: the file is empty; expected a .ts file with an @data section")
     class_labels: list[str] = []
-    sequences, labels, in_data = [], [], False
+    sequences, labels, in_data, labelled = [], [], False, True
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -119,12 +121,13 @@ def parse_ts(text: str, source: str) -> LabelledSequences:
             if not line.startswith("@"):
                 raise DataError(f"{source}, line {number}: expected a header line starting with @, got {line[:40]!r}")
             words = line.split()
-            if words[0].lower() == "@classlabel" and len(words) > 2:
+            if words[0].lower() == "@classlabel":
+                labelled = len(words) > 1 and words[1].lower() == "true"
                 class_labels = words[2:]
             in_data = words[0].lower() == "@data"
             continue
-        *dimensions, label = line.split(":")
-        if not dimensions or not label.strip():
+        *dimensions, label = line.split(":") if labelled else [*line.split(":"), ""]
+        if not dimensions or (labelled and not label.strip()):
             raise DataError(f"{source}, line {number}: expected values, ':' and a label, got {line[:40]!r}")
         try:
             columns = [np.array(d.split(","), dtype=np.float64) for d in dimensions]
@@ -142,4 +145,21 @@ def parse_ts(text: str, source: str) -> LabelledSequences:
     if not sequences:
         raise DataError(f"{source}: no cases after @data")
     sequences = as_sequences(sequences, name=f"{source} case")
+    if not labelled:
+        return LabelledSequences(sequences, None, [])
     return LabelledSequences(sequences, np.array(labels), class_labels or sorted(set(labels)))
+
+
+def stack_frames(sequence: np.ndarray, frame_size: int) -> np.ndarray:
+    """(T, C) -> (ceil(T / k), k * C): each k consecutive steps become one step (zeros complete the last frame).
+
+    Frame stacking, as speech recognizers feed several acoustic frames at once: the recurrence runs k times
+    fewer steps, so long, finely sampled series are easier to learn from.
+    """
+    if frame_size == 1:
+        return sequence
+    T, C = sequence.shape
+    steps = -(-T // frame_size)
+    padded = np.zeros((steps * frame_size, C), dtype=sequence.dtype)
+    padded[:T] = sequence
+    return padded.reshape(steps, frame_size * C)

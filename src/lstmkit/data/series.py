@@ -50,6 +50,10 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     if b"\x00" in raw[:4096]:
         raise DataError(f"{path}: not a CSV file (it holds binary data)")
     try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); save it as UTF-8") from None
+    try:
         frame = pd.read_csv(path, skipinitialspace=True)
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: not a CSV file ({str(error).splitlines()[0]})") from None
@@ -174,3 +178,29 @@ def seasonal_period(index: pd.Index) -> int:
         return 1
     base = freq.freqstr.split("-")[0].lstrip("0123456789")
     return PERIODS.get(base, 1)
+
+
+def read_labelled_texts(path: str | Path, text: str, label: str | None) -> tuple[list[str], np.ndarray | None]:
+    """The ``text`` column of a CSV file as strings and the ``label`` column as labels (None without ``label``).
+
+    A DataError for a missing or unreadable file, an absent column (naming the columns there are), and an
+    empty text or a missing label (naming the lines).
+    """
+    path = Path(path)
+    frame = read_csv(path)
+    for role, column in (("text", text), ("label", label)):
+        if column is not None and column not in frame.columns:
+            raise DataError(
+                f"{path}: {role} column {column!r} not found; columns are {', '.join(map(str, frame.columns))}"
+            )
+    texts = frame[text]
+    empty = np.flatnonzero((texts.isna() | (texts.astype(str).str.strip() == "")).to_numpy())
+    if len(empty):
+        raise DataError(f"{path}: empty texts in column {text!r} at lines {_lines(empty)}; expected text in every row")
+    if label is None:
+        return texts.astype(str).tolist(), None
+    labels = frame[label]
+    missing = np.flatnonzero(labels.isna().to_numpy())
+    if len(missing):
+        raise DataError(f"{path}: missing labels in column {label!r} at lines {_lines(missing)}")
+    return texts.astype(str).tolist(), labels.to_numpy()

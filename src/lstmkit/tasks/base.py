@@ -70,6 +70,10 @@ class SequenceEstimator(BaseEstimator):
 
     # ---- checks and training -------------------------------------------------------------------
 
+    def check_params(self) -> None:
+        """Every parameter's type and range, as ``fit`` checks them first (callers may check before any work)."""
+        self._check_training_params()
+
     def _check_training_params(self) -> None:
         """The shared training parameters, checked at the start of ``fit``."""
         check_integer("epochs", self.epochs, 1)

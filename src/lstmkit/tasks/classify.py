@@ -4,7 +4,8 @@ Inputs ``X`` are one of
 - a list of strings: tokenized (words or characters), mapped through a ``Vocabulary`` built on the
   training part, and embedded by a trainable embedding;
 - a list of (T_i, C) float arrays of different lengths, or one (N, T, C) array: standardized per channel
-  with statistics of the training part (``standardize=True``).
+  with statistics of the training part (``standardize=True``), and optionally stacked into frames of
+  ``frame_size`` consecutive steps (``data.sequences.stack_frames``) for long, finely sampled series.
 Sequences are padded and carried with their lengths, so padding never reaches the summary: the encoder's
 outputs are pooled over the valid steps (``last``, ``mean``, ``max`` or ``attention``) and a linear head
 gives the logits of the ``classes_``. Training uses cross-entropy (optionally class-weighted) with a
@@ -21,7 +22,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
 from lstmkit.data.scaling import ChannelStandardizer
-from lstmkit.data.sequences import as_sequences, pad_sequences
+from lstmkit.data.sequences import as_sequences, pad_sequences, stack_frames
 from lstmkit.data.splits import stratified_split
 from lstmkit.data.tokenize import TOKENIZERS, tokenizer
 from lstmkit.data.vocab import Vocabulary
@@ -62,6 +63,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         min_freq: int = 1,
         max_vocab: int | None = 20000,
         standardize: bool = True,
+        frame_size: int = 1,
         class_weight: str | dict | None = None,
         val_fraction: float = 0.1,
         epochs: int = 30,
@@ -84,6 +86,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         self.min_freq = min_freq
         self.max_vocab = max_vocab
         self.standardize = standardize
+        self.frame_size = frame_size
         self.class_weight = class_weight
         self.val_fraction = val_fraction
         self.epochs = epochs
@@ -96,7 +99,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
 
     # ---- checks ----------------------------------------------------------------------------------
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
         check_choice("cell", self.cell, CELLS)
         check_choice("pooling", self.pooling, POOLINGS)
         check_choice("tokenizer", self.tokenizer, TOKENIZERS)
@@ -104,6 +107,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         check_integer("num_layers", self.num_layers, 1)
         check_integer("embedding_dim", self.embedding_dim, 1)
         check_integer("min_freq", self.min_freq, 1)
+        check_integer("frame_size", self.frame_size, 1)
         check_integer("max_vocab", self.max_vocab, 5, optional=True)
         check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
         check_number("recurrent_dropout", self.recurrent_dropout, 0.0, 1.0, high_open=True)
@@ -157,7 +161,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
                 raise DataError(f"expected {self.n_channels_} channels per step, got {sequences[0].shape[1]}")
             if self.standardizer_ is not None:
                 sequences = self.standardizer_.transform(sequences)
-            padded, lengths = pad_sequences(sequences)
+            padded, lengths = pad_sequences([stack_frames(s, self.frame_size) for s in sequences])
         return torch.from_numpy(padded), torch.from_numpy(lengths)
 
     # ---- fitting -------------------------------------------------------------------------------
@@ -165,7 +169,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
     def _build_model(self) -> ClassifierNet:
         text = self.input_kind_ == "text"
         encoder = SequenceEncoder(
-            input_size=None if text else self.n_channels_,
+            input_size=None if text else self.n_channels_ * self.frame_size,
             vocab_size=len(self.vocabulary_) if text else None,
             embedding_dim=self.embedding_dim,
             hidden_size=self.hidden_size,
@@ -196,7 +200,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
     def fit(self, X, y, checkpoint_dir=None) -> SequenceClassifier:
         """Fit on cases ``X`` (texts or numeric sequences) and labels ``y``; with ``checkpoint_dir``, training
         checkpoints go there and a run interrupted earlier resumes from them."""
-        self._check_params()
+        self.check_params()
         if not isinstance(X, list | tuple | np.ndarray) or len(X) == 0:
             raise DataError(f"expected X as a non-empty list of texts or sequences, got {type(X).__name__}")
         encoded = self._labels(y, len(X))

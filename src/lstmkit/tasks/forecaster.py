@@ -117,7 +117,7 @@ class Forecaster(SequenceEstimator):
         self.seed = seed
         self.progress = progress
 
-    def _check_params(self) -> None:
+    def check_params(self) -> None:
         check_integer("horizon", self.horizon, 1)
         check_integer("lookback", self.lookback, 1, optional=True)
         check_integer("seasonal_period", self.seasonal_period, 1, optional=True)
@@ -155,7 +155,7 @@ class Forecaster(SequenceEstimator):
 
         With ``checkpoint_dir``, training checkpoints go there and a run interrupted earlier resumes from them.
         """
-        self._check_params()
+        self.check_params()
         prepared = prepare_series(
             series,
             target,

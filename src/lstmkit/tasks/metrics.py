@@ -1,4 +1,5 @@
-"""Point-forecast errors, as the M4 competition defines them, and the baselines they are compared with."""
+"""Task metrics: point-forecast errors as the M4 competition defines them (and the baselines they are compared
+with), classification accuracy and macro F1."""
 
 from __future__ import annotations
 
@@ -51,3 +52,13 @@ def seasonal_naive_forecast(history: np.ndarray, horizon: int, period: int) -> n
     history = np.asarray(history, float)
     last_season = history[-period:]
     return np.array([last_season[j % period] for j in range(horizon)])
+
+
+def classification_scores(actual, predicted) -> dict[str, float]:
+    """Accuracy and macro-averaged F1 (every class weighs the same, however rare), as scikit-learn computes them."""
+    from sklearn.metrics import accuracy_score, f1_score
+
+    return {
+        "accuracy": float(accuracy_score(actual, predicted)),
+        "macro_f1": float(f1_score(actual, predicted, average="macro", zero_division=0)),
+    }

@@ -1,0 +1,138 @@
+"""What every task command shares: the console, the run folder (its checks, its settings file, --resume),
+a fingerprint of the data, and writing result files. Commands check all of their data and options before
+``create_run_folder``, so a refused run leaves nothing behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import sys
+import types
+import typing
+from datetime import datetime
+from pathlib import Path
+
+from rich.console import Console
+
+from lstmkit.errors import DataError, OutputPathError, ParameterError
+from lstmkit.files import check_output_path, write_atomically
+
+SETTINGS = "run.json"
+
+
+def console() -> Console:
+    return Console(width=None if sys.stdout.isatty() else 120)
+
+
+def one_thread() -> None:
+    """Small recurrent models: one thread is fastest and does not oversubscribe shared machines."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def check_run_folder(out: Path | None) -> Path:
+    """The run folder to create (default ``runs/<timestamp>``), refused if it exists with anything in it."""
+    out = Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S") if out is None else out
+    check_output_path(out, "run folder")
+    if out.exists() and not out.is_dir():
+        raise OutputPathError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()):
+        raise OutputPathError(f"{out}: the run folder exists and is not empty; choose another --out, or --resume it")
+    return out
+
+
+def create_run_folder(out: Path, command: str, settings) -> None:
+    """Make the (checked) run folder and record the command and its settings (a dataclass) in run.json."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / SETTINGS, {"command": command, "settings": dataclasses.asdict(settings)})
+
+
+def read_settings(folder: Path, command: str, settings_class):
+    """The settings a run folder was started with, checked field by field against ``settings_class``."""
+    file = folder / SETTINGS
+    if not file.is_file():
+        raise DataError(f"{folder}: not a run folder (no {SETTINGS})")
+    try:
+        payload = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{file}: not valid JSON ({error})") from None
+    if not isinstance(payload, dict) or payload.get("command") != command:
+        found = payload.get("command") if isinstance(payload, dict) else type(payload).__name__
+        raise DataError(f"{file}: a run of {found!r}, not of {command!r}")
+    values = payload.get("settings")
+    if not isinstance(values, dict):
+        raise DataError(f"{file}: expected a 'settings' object")
+    hints = typing.get_type_hints(settings_class)
+    fields = {f.name for f in dataclasses.fields(settings_class)}
+    if set(values) != fields:
+        raise DataError(f"{file}: expected the settings {sorted(fields)}, got {sorted(values)}")
+    for name, value in values.items():
+        if not _matches(value, hints[name]):
+            raise DataError(f"{file}: setting {name!r} is {value!r}, expected {hints[name]}")
+    return settings_class(**values)
+
+
+def _matches(value, hint) -> bool:
+    options = (
+        typing.get_args(hint)
+        if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
+        else (hint,)
+    )
+    for option in options:
+        if option is type(None) and value is None:
+            return True
+        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if option is int and isinstance(value, int) and not isinstance(value, bool):
+            return True
+        if option in (str, bool) and isinstance(value, option):
+            return True
+    return False
+
+
+def fingerprint(*paths: Path | str | None) -> str:
+    """SHA-256 over the bytes of the data files (an embedded dataset's name stands for itself)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        if path is None:
+            continue
+        path_text = str(path)
+        digest.update(path_text.encode() if path_text.startswith("embedded:") else Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def check_resumable(folder: Path, recorded: str, current: str) -> None:
+    if recorded != current:
+        raise DataError(
+            f"{folder}: the data changed since this run started (fingerprint {current[:12]} vs {recorded[:12]}); "
+            "--resume needs the same data: start a new run instead"
+        )
+
+
+def finite_json(value):
+    """``value`` with every non-finite float refused: JSON never holds NaN or Infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ParameterError(f"refusing to write the non-finite number {value} into JSON")
+    if isinstance(value, dict):
+        return {str(k): finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [finite_json(v) for v in value]
+    return value
+
+
+def write_json(path: Path, payload) -> None:
+    """Strict JSON (no NaN or Infinity), written atomically."""
+    write_atomically(path, json.dumps(finite_json(payload), indent=2, allow_nan=False))
+
+
+def check_new_file(path: Path, what: str) -> Path:
+    """An output file that does not exist yet (lstmkit never replaces a user's file), in a writable place."""
+    check_output_path(path, what)
+    if path.exists() or path.is_symlink():
+        raise OutputPathError(
+            f"{path}: already exists; lstmkit does not replace files it did not write: choose another"
+        )
+    return path

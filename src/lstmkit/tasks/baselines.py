@@ -1,0 +1,46 @@
+"""What a user would pick instead of an LSTM, as scikit-learn estimators taking the same ``X`` and ``y``.
+
+- ``majority``: always the most frequent training class (``DummyClassifier``).
+- ``tfidf_logreg`` (texts): TF-IDF of word unigrams and bigrams, then logistic regression.
+- ``nearest_neighbour`` (numeric sequences): 1-NN with the Euclidean distance between series resampled
+  to one length (the training median) and standardized per channel with training statistics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+
+from lstmkit.data.scaling import ChannelStandardizer
+from lstmkit.data.sequences import as_sequences, resample
+
+
+class ResampledSeries(BaseEstimator, TransformerMixin):
+    """Sequences (list of (T_i, C) or (N, T, C)) -> (N, length * C) rows: standardized, resampled, flattened."""
+
+    def fit(self, X, y=None):
+        sequences = as_sequences(X)
+        self.length_ = int(np.median([len(s) for s in sequences]))
+        self.standardizer_ = ChannelStandardizer.fit(sequences)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        resampled = resample(self.standardizer_.transform(as_sequences(X)), self.length_)
+        return resampled.reshape(len(resampled), -1)
+
+
+def baselines(input_kind: str, seed: int = 0) -> dict[str, BaseEstimator]:
+    """The baselines for ``input_kind`` ("text" or "numeric"), unfitted, by name."""
+    found: dict[str, BaseEstimator] = {"majority": DummyClassifier(strategy="most_frequent")}
+    if input_kind == "text":
+        found["tfidf_logreg"] = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(C=10.0, max_iter=2000)
+        )
+    else:
+        found["nearest_neighbour"] = make_pipeline(ResampledSeries(), KNeighborsClassifier(n_neighbors=1))
+    return found
