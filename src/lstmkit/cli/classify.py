@@ -127,6 +127,8 @@ def _table(scores: dict, settings: ClassifySettings, n_test: int) -> Table:
 
 def run(settings: ClassifySettings, data: ClassificationData, out: Path, console: Console) -> dict:
     """Fit the LSTM (checkpoints in ``out``), score it and the baselines on the test cases, write the results."""
+    from sklearn.metrics import confusion_matrix
+
     from lstmkit.tasks.baselines import baselines
     from lstmkit.viz import plot_confusion_matrix, plot_training_curves
 
@@ -135,11 +137,10 @@ def run(settings: ClassifySettings, data: ClassificationData, out: Path, console
     predicted = classifier.predict(data.test_inputs)
     scores = {"lstm": classification_scores(data.test_labels, predicted)}
     for name, baseline in baselines(data.kind, settings.seed).items():
-        scores[name] = classification_scores(data.test_labels, baseline.fit(data.train_inputs, data.train_labels).predict(data.test_inputs))
+        baseline.fit(data.train_inputs, data.train_labels)
+        scores[name] = classification_scores(data.test_labels, baseline.predict(data.test_inputs))
     classes = classifier.classes_
-    matrix = pd.crosstab(
-        pd.Categorical(data.test_labels.astype(classes.dtype), classes), pd.Categorical(predicted, classes), dropna=False
-    ).to_numpy()
+    matrix = confusion_matrix(data.test_labels, predicted, labels=classes)
     metrics = {
         "test": scores,
         "classes": classes.tolist(),
