@@ -27,7 +27,7 @@ def stratified_split(labels, test_size: float, seed: int = 0) -> tuple[np.ndarra
     small = classes[counts < 2]
     if len(small):
         raise DataError(
-            f"class {small[0]!r} has {counts[counts < 2][0]} case; a stratified split needs at least 2 per class"
+            f"class {small[0].item()!r} has {counts[counts < 2][0]} case; a stratified split needs at least 2 per class"
         )
     n_test = int(np.ceil(test_size * len(labels)))
     if n_test < len(classes) or len(labels) - n_test < len(classes):

@@ -140,7 +140,9 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         tokens = []
         for k, text in enumerate(X):
             if not isinstance(text, str):
-                raise DataError(f"X[{k}] is {type(text).__name__} but other cases are strings: expected one kind")
+                raise DataError(
+                    f"X[{k}] is {type(text).__name__} but other cases are strings: expected one kind of input"
+                )
             tokens.append(tokenize(text))
             if not tokens[-1]:
                 raise DataError(f"X[{k}] is an empty text ({text!r}): expected at least one token per case")
@@ -255,7 +257,9 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         return shifted / shifted.sum(axis=1, keepdims=True)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        """The most probable class of each case."""
+        logits = self.decision_function(X)
+        return self.classes_[logits.argmax(axis=1)]
 
     @torch.no_grad()
     def trace(self, x) -> GateTrace:
