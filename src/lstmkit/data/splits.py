@@ -23,7 +23,7 @@ def stratified_split(labels, test_size: float, seed: int = 0) -> tuple[np.ndarra
     labels = np.asarray(labels)
     classes, counts = np.unique(labels, return_counts=True)
     if len(classes) < 2:
-        raise DataError(f"expected at least two classes to split, got only {classes.tolist()}")
+        raise DataError(f"the labels have only one class ({classes[0].item()!r}); expected at least two")
     small = classes[counts < 2]
     if len(small):
         raise DataError(
