@@ -196,9 +196,12 @@ class _RecurrentLayer(nn.Module):
             output, h_n (GRU/RNN) or (h_n, c_n) (LSTM), and the trace if ``return_gates``.
         """
         packed = isinstance(input, PackedSequence)
+        stochastic = self.training and bool(self.recurrent_dropout or self.zoneout)
         if packed:
             if lengths is not None:
                 raise ParameterError("give lengths or a PackedSequence, not both")
+            if backends.choose(self.backend, self.config, stochastic, return_gates, masks is not None) == "fused":
+                return self._forward_packed(input, hx)
             x, lengths = pad_packed_sequence(input)
             batched = True
             if x.dtype != self.weight_ih_l0.dtype:
@@ -214,7 +217,6 @@ class _RecurrentLayer(nn.Module):
             lengths = self._check_lengths(lengths, T, N, x.device)
         state = self._check_state(hx, N, batched, x)
 
-        stochastic = self.training and bool(self.recurrent_dropout or self.zoneout)
         backend = backends.choose(self.backend, self.config, stochastic, return_gates, masks is not None)
         if backend == "fused":
             out, final = fused.run(self.config, self._flat_weights, x, state, lengths, self.dropout, self.training)
@@ -239,6 +241,17 @@ class _RecurrentLayer(nn.Module):
         if not return_gates:
             return out, state_out
         return out, state_out, self._trace(records, lengths, T, N, x.device)
+
+    def _forward_packed(self, input: PackedSequence, hx):
+        """A PackedSequence through torch's kernel as torch.nn runs it: never padded, PackedSequence out."""
+        data = self._check_dtype(input.data)
+        if data.dim() != 2 or data.shape[-1] != self.input_size:
+            raise ShapeError(
+                f"expected packed data of shape (sum of lengths, {self.input_size}), got {tuple(data.shape)}"
+            )
+        state = self._check_state(hx, int(input.batch_sizes[0]), True, data)
+        out, final = fused.run_packed(self.config, self._flat_weights, input, state, self.dropout, self.training)
+        return out, (final if self.config.spec.has_cell_state else final[0])
 
     def _trace(self, records, lengths, T: int, N: int, device) -> GateTrace:
         spec = self.config.spec

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit import nn as lnn
 
@@ -69,7 +70,7 @@ class SequenceEncoder(nn.Module):
     ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0) if vocab_size else None
-        self.input_dropout = nn.Dropout(dropout)
+        self.input_dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.rnn = recurrent_layer(
             cell,
             embedding_dim if vocab_size else input_size,
@@ -86,13 +87,19 @@ class SequenceEncoder(nn.Module):
         """(N, T) ids -> (N, T, E), or (N, T, C) floats unchanged; then input dropout."""
         return self.input_dropout(self.embedding(inputs) if self.embedding is not None else inputs)
 
-    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, return_gates: bool = False):
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, return_gates: bool = False, outputs: bool = True):
+        """``outputs=False`` skips the per-step outputs (None is returned for them): the sequences then go through
+        the layer packed, as torch.nn runs them, never padded."""
         N = len(inputs)
-        result = self.rnn(self.embed(inputs), lengths=lengths, return_gates=return_gates)
-        outputs, state = result[0], result[1]
+        x = self.embed(inputs)
+        if outputs or return_gates:
+            result = self.rnn(x, lengths=lengths, return_gates=return_gates)
+        else:
+            result = (None, self.rnn(pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False))[1])
+        state = result[1]
         h_n = state[0] if isinstance(state, tuple) else state  # (L*D, N, H)
         final = h_n[-self.directions :].transpose(0, 1).reshape(N, self.output_size)  # (N, D*H)
-        return (outputs, final, result[2]) if return_gates else (outputs, final)
+        return (result[0], final, result[2]) if return_gates else (result[0], final)
 
 
 class AdditivePooling(nn.Module):
@@ -130,11 +137,13 @@ class ClassifierNet(nn.Module):
         super().__init__()
         self.encoder, self.pooling = encoder, pooling
         self.attention = AdditivePooling(encoder.output_size) if pooling == "attention" else None
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.head = nn.Linear(encoder.output_size, num_classes)
 
     def summarize(self, inputs: torch.Tensor, lengths: torch.Tensor):
         """(summary (N, D*H), attention weights (N, T) or None)."""
+        if self.pooling == "last":
+            return self.encoder(inputs, lengths, outputs=False)[1], None
         outputs, final = self.encoder(inputs, lengths)
         return pool(self.pooling, outputs, final, step_mask(lengths, outputs.shape[1], outputs.device), self.attention)
 

@@ -8,7 +8,7 @@ bidirectional, with projections and dropout between layers. Variable lengths go 
 from __future__ import annotations
 
 from torch import _VF, Tensor
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstmkit.specs import RecurrentConfig
 
@@ -32,9 +32,28 @@ def run(
     if lengths is None:
         out, *final = kernel(x, hx, flat_weights, *options, False)
         return out, tuple(final)
-    packed = pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False)
-    sorted_hx = tuple(h.index_select(1, packed.sorted_indices) for h in state)
+    packed, final = run_packed(
+        config, flat_weights, pack_padded_sequence(x, lengths.cpu(), enforce_sorted=False), state, dropout, training
+    )
+    out, _ = pad_packed_sequence(packed, total_length=len(x))
+    return out, final
+
+
+def run_packed(
+    config: RecurrentConfig,
+    flat_weights: list[Tensor],
+    packed: PackedSequence,
+    state: tuple[Tensor, ...],
+    dropout: float,
+    training: bool,
+) -> tuple[PackedSequence, tuple[Tensor, ...]]:
+    """A PackedSequence straight through torch's kernel (no padding on either side), as torch.nn does;
+    ``state`` and the final state are in the batch's own order."""
+    kernel = KERNELS[config.kind]
+    options = (config.bias, config.num_layers, dropout, training, config.bidirectional)
+    order, undo = packed.sorted_indices, packed.unsorted_indices
+    sorted_hx = state if order is None else tuple(h.index_select(1, order) for h in state)
     hx = sorted_hx if config.spec.has_cell_state else sorted_hx[0]
     data, *final = kernel(packed.data, packed.batch_sizes, hx, flat_weights, *options)
-    out, _ = pad_packed_sequence(packed._replace(data=data), total_length=len(x))
-    return out, tuple(h.index_select(1, packed.unsorted_indices) for h in final)
+    final = tuple(final) if undo is None else tuple(h.index_select(1, undo) for h in final)
+    return packed._replace(data=data), final
