@@ -26,8 +26,7 @@ class Classifier(nn.Module):
         self.lstm = lnn.LSTM(3, 24, batch_first=True, cell="peephole", recurrent_dropout=0.1, forget_bias=1.0)
         self.head = nn.Linear(24, 2)
 
-    def forward(self, batch):
-        x, lengths = batch[..., :-1], batch[:, 0, -1].long()  # the length rides along as the last channel
+    def forward(self, x, lengths):  # the Trainer passes each batch's lengths (see lstmkit.training.data)
         out, (h_n, _) = self.lstm(x, lengths=lengths)
         return self.head(h_n[-1])  # the final state is each sequence's own last valid step
 
@@ -38,7 +37,7 @@ def make_data(n: int, T: int, generator: torch.Generator):
     valid = torch.arange(T)[None, :] < lengths[:, None]
     x[~valid] = 10 * torch.randn(int((~valid).sum()), 3, generator=generator)  # loud padding
     labels = ((x[..., 0] * valid).sum(1) > 0).long()
-    return torch.cat([x, lengths[:, None, None].expand(n, T, 1).float()], dim=2), labels
+    return x, labels, lengths
 
 
 def main() -> None:
@@ -48,27 +47,27 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     generator = torch.Generator().manual_seed(0)
-    x, y = make_data(400 if args.quick else 4000, 20, generator)
-    x_val, y_val = make_data(200, 20, generator)
+    train = make_data(1000 if args.quick else 4000, 20, generator)
+    val = make_data(200, 20, generator)
     torch.manual_seed(0)
     model = Classifier()
     accuracy = {"accuracy": lambda logits, labels: (logits.argmax(-1) == labels).float().mean()}
     with tempfile.TemporaryDirectory() as folder:
         config = TrainConfig(
-            epochs=3 if args.quick else 30,
+            epochs=8 if args.quick else 30,
             batch_size=64,
             lr=5e-3,
             checkpoint_dir=folder,
             early_stopping_patience=5,
             progress=False,
         )
-        trainer = Trainer(model, nn.CrossEntropyLoss(), config, metrics=accuracy).fit((x, y), (x_val, y_val))
+        trainer = Trainer(model, nn.CrossEntropyLoss(), config, metrics=accuracy).fit(train, val)
     print(f"validation accuracy {trainer.history_[-1]['val_accuracy']:.3f} after {len(trainer.history_)} epochs")
     model.eval()
     with torch.no_grad():
-        sample = x_val[:4]
-        _, _, trace = model.lstm(sample[..., :-1], lengths=sample[:, 0, -1].long(), return_gates=True)
-    plot_gates(trace, sample=0, inputs=sample[0, : int(sample[0, 0, -1]), 0].numpy(), units=slice(0, 12)).savefig(
+        x, _, lengths = val
+        _, _, trace = model.lstm(x[:4], lengths=lengths[:4], return_gates=True)
+    plot_gates(trace, sample=0, inputs=x[0, : int(lengths[0]), 0].numpy(), units=slice(0, 12)).savefig(
         args.out, dpi=100
     )
     print(f"gates of the first validation sequence in {args.out}")
