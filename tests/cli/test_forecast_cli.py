@@ -149,7 +149,7 @@ def test_fill_interpolates_missing_values(tmp_path, capsys, monkeypatch, good_cs
         ["forecast", "--data", data, "--time", "date", "--fill", *FAST, "--out", tmp_path / "r"], capsys, monkeypatch
     )
     assert code == 0, err
-    assert json.loads((tmp_path / "r" / "run.json").read_text())["fill"] is True
+    assert json.loads((tmp_path / "r" / "run.json").read_text())["settings"]["fill"] is True
 
 
 def test_datasets_lists_the_embedded_series(capsys, monkeypatch):

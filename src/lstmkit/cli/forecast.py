@@ -8,9 +8,7 @@ where an uninterrupted one would.
 
 from __future__ import annotations
 
-import json
-import sys
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +16,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lstmkit.data.datasets import DATASETS, load_dataset
+from lstmkit.cli import common
+from lstmkit.data.datasets import DATASETS, EMBEDDED_SEQUENCES, load_dataset, load_sequence_dataset
 from lstmkit.errors import DataError
-from lstmkit.tasks import Forecaster, backtest
-from lstmkit.tasks.backtest import MODELS, coverage, save_json
+from lstmkit.files import write_atomically
+from lstmkit.tasks import Forecaster, backtest, load
+from lstmkit.tasks.backtest import MODELS, coverage
 from lstmkit.tasks.forecaster import PreparedSeries, prepare_series
 from lstmkit.viz import plot_backtest, plot_forecast, plot_training_curves
 
@@ -29,30 +29,48 @@ forecast_app = typer.Typer(help="Forecast a time series with an LSTM, backtested
 EMBEDDED = "embedded:airline"
 
 
-def _console() -> Console:
-    return Console(width=None if sys.stdout.isatty() else 120)
+COMMAND = "forecast"
 
 
-def _load(settings: dict):
+@dataclass
+class ForecastSettings:
+    """Everything a forecast run depends on; recorded in run.json so ``--resume`` repeats it exactly."""
+
+    data: str = EMBEDDED  # "embedded:<name>" or a CSV file
+    target: str | None = None
+    time: str | None = None
+    horizon: int | None = None  # None: one season (settled before the run folder is made)
+    lookback: int | None = None
+    epochs: int = 300
+    folds: int = 3
+    seed: int = 0
+    fill: bool = False
+    fingerprint: str = ""
+
+
+def _load(settings: ForecastSettings):
     """The series the settings name: an embedded dataset or the user's CSV file."""
-    if settings["data"].startswith("embedded:"):
-        return load_dataset(settings["data"].removeprefix("embedded:"))
-    return settings["data"]
+    if settings.data.startswith("embedded:"):
+        return load_dataset(settings.data.removeprefix("embedded:"))
+    return settings.data
 
 
-def _forecaster(settings: dict) -> Forecaster:
-    return Forecaster(
-        horizon=settings["horizon"],
-        lookback=settings["lookback"],
-        seed=settings["seed"],
-        epochs=settings["epochs"],
+def make_forecaster(settings: ForecastSettings) -> Forecaster:
+    """The run's forecaster, its parameters checked (before any file is written)."""
+    forecaster = Forecaster(
+        horizon=settings.horizon or 1,
+        lookback=settings.lookback,
+        seed=settings.seed,
+        epochs=settings.epochs,
         progress=None,
     )
+    forecaster.check_params()
+    return forecaster
 
 
-def _results_table(summary: pd.DataFrame, cover: float, settings: dict) -> Table:
+def _results_table(summary: pd.DataFrame, cover: float, settings: ForecastSettings) -> Table:
     table = Table(
-        title=f"Backtest: {settings['folds']} rolling origins, horizon {settings['horizon']} ({settings['data']})",
+        title=f"Backtest: {settings.folds} rolling origins, horizon {settings.horizon} ({settings.data})",
         caption=f"mean over folds; MASE < 1 beats the in-sample seasonal-naive error; "
         f"LSTM 80% interval coverage {cover:.0%}",
     )
@@ -65,31 +83,31 @@ def _results_table(summary: pd.DataFrame, cover: float, settings: dict) -> Table
     return table
 
 
-def read_series(settings: dict) -> PreparedSeries:
+def read_series(settings: ForecastSettings) -> PreparedSeries:
     """The series the settings name, read and checked with the settings' window sizes (every DataError comes
     from here)."""
     return prepare_series(
         _load(settings),
-        settings.get("target"),
-        settings.get("time"),
-        settings.get("fill", False),
-        horizon=settings.get("horizon") or 1,
-        lookback=settings.get("lookback"),
+        settings.target,
+        settings.time,
+        settings.fill,
+        horizon=settings.horizon or 1,
+        lookback=settings.lookback,
     )
 
 
-def run(settings: dict, frame: pd.DataFrame, out: Path, console: Console) -> dict:
+def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Console) -> dict:
     """Backtest on ``frame`` (checked by ``_read``), fit on all of it, forecast, write the run folder; returns the
     metrics."""
-    template = _forecaster(settings)
+    template = make_forecaster(settings)
     result = backtest(
         template,
         frame,
-        folds=settings["folds"],
+        folds=settings.folds,
         workdir=out / "backtest",
-        on_fold=lambda k: console.print(f"backtest fold {k}/{settings['folds']} done"),
+        on_fold=lambda k: console.print(f"backtest fold {k}/{settings.folds} done"),
     )
-    final = _forecaster(settings).fit(frame, checkpoint_dir=out / "checkpoints" / "final")
+    final = make_forecaster(settings).fit(frame, checkpoint_dir=out / "checkpoints" / "final")
     final.save(out / "model", overwrite=True)  # the run folder is ours: a resumed run rewrites its own model
     future = final.predict()
     future.to_csv(out / "forecast.csv", index_label=frame.index.name or "time")
@@ -102,10 +120,10 @@ def run(settings: dict, frame: pd.DataFrame, out: Path, console: Console) -> dic
         "lookback": final.lookback_,
         "epochs_trained": len(final.history_),
     }
-    save_json(out / "metrics.json", metrics)
+    common.write_json(out / "metrics.json", metrics)
     target = frame.iloc[:, 0]
-    shown = target.iloc[-max(6 * settings["horizon"], 4 * final.lookback_) :]
-    plot_forecast(shown, future, title=f"{target.name}: LSTM forecast, {settings['horizon']} steps").savefig(
+    shown = target.iloc[-max(6 * settings.horizon, 4 * final.lookback_) :]
+    plot_forecast(shown, future, title=f"{target.name}: LSTM forecast, {settings.horizon} steps").savefig(
         out / "forecast.png", dpi=110
     )
     plot_backtest(result.scores).savefig(out / "backtest.png", dpi=110)
@@ -124,54 +142,47 @@ def forecast(
     lookback: int = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24)."),
     epochs: int = typer.Option(300, min=1, help="Maximum training epochs (early stopping ends most runs sooner)."),
     folds: int = typer.Option(3, min=1, help="Rolling origins in the backtest."),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=2**63 - 1),
     fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
     out: Path = typer.Option(None, help="Run folder (default: runs/<timestamp>)."),
-    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder."),
+    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (other options are ignored)."),
 ) -> None:
     """Backtest, fit and forecast; with no options, on the embedded airline series."""
     if ctx.invoked_subcommand is not None:
         return
-    import torch
-
-    torch.set_num_threads(1)  # small models: one thread is fastest and does not oversubscribe shared machines
-    console = _console()
+    common.one_thread()
+    console = common.console()
     if resume is not None:
-        run_file = resume / "run.json"
-        if not run_file.is_file():
-            raise DataError(f"{resume}: not a forecast run folder (no run.json)")
-        settings = json.loads(run_file.read_text())
-        out = resume
+        settings = common.read_settings(resume, COMMAND, ForecastSettings)
         frame = read_series(settings).frame
+        common.check_resumable(resume, settings.fingerprint, common.fingerprint(settings.data))
+        out = resume
     else:
-        settings = {
-            "data": EMBEDDED if data is None else str(data.resolve()),
-            "target": target,
-            "time": time,
-            "horizon": horizon,
-            "lookback": lookback,
-            "epochs": epochs,
-            "folds": folds,
-            "seed": seed,
-            "fill": fill,
-        }
+        settings = ForecastSettings(
+            data=EMBEDDED if data is None else str(data.resolve()),
+            target=target,
+            time=time,
+            horizon=horizon,
+            lookback=lookback,
+            epochs=epochs,
+            folds=folds,
+            seed=seed,
+            fill=fill,
+        )
         probe = read_series(settings)  # every input check, before any file
-        settings["horizon"] = settings["horizon"] or probe.seasonal_period  # default: one season, or one step
+        settings.horizon = settings.horizon or probe.seasonal_period  # default: one season, or one step
         prepared = read_series(settings)
         frame = prepared.frame
-        backtest_needs = (
-            prepared.lookback + settings["horizon"] + 1 + prepared.seasonal_period + folds * settings["horizon"]
-        )
+        backtest_needs = prepared.lookback + settings.horizon + 1 + prepared.seasonal_period + folds * settings.horizon
         if len(frame) < backtest_needs:
             raise DataError(
                 f"the series has {len(frame)} rows; {folds} backtest folds of horizon "
-                f"{settings['horizon']} with lookback {prepared.lookback} need at least {backtest_needs}"
+                f"{settings.horizon} with lookback {prepared.lookback} need at least {backtest_needs}"
             )
-        out = out or Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S")
-        if out.exists() and any(out.iterdir()):
-            raise DataError(f"{out}: the run folder exists and is not empty; choose another --out, or --resume it")
-        out.mkdir(parents=True, exist_ok=True)
-        save_json(out / "run.json", settings)
+        make_forecaster(settings)
+        settings.fingerprint = common.fingerprint(settings.data)
+        out = common.check_run_folder(out)
+        common.create_run_folder(out, COMMAND, settings)
     run(settings, frame, out, console)
     console.print(f"run folder: {out} (model/, metrics.json, forecast.csv, forecast.png, backtest.png, training.png)")
 
@@ -184,13 +195,17 @@ def predict(
 ) -> None:
     """Forecast with a saved model."""
     folder = model / "model" if (model / "model").is_dir() else model
-    forecaster = Forecaster.load(folder)
+    if out is not None:
+        common.check_new_file(out, "forecast")
+    forecaster = load(folder)
+    if not isinstance(forecaster, Forecaster):
+        raise DataError(f"{folder}: holds a {forecaster.kind} model, not a forecaster (lstmkit forecast)")
     future = forecaster.predict(horizon)
     if out is None:
-        _console().print(future.to_string())
+        common.console().print(future.to_string())
     else:
-        future.to_csv(out, index_label="time")
-        _console().print(f"forecast written to {out}")
+        write_atomically(out, future.to_csv(index_label="time"))
+        common.console().print(f"forecast written to {out}")
 
 
 def datasets() -> None:
@@ -202,4 +217,12 @@ def datasets() -> None:
         table.add_row(
             dataset.name, dataset.description, str(len(load_dataset(dataset.name))), str(dataset.seasonal_period)
         )
-    _console().print(table)
+    sequences = Table(title="Embedded classification datasets (lstmkit.data.load_sequence_dataset)")
+    for column in ("name", "task", "train", "test"):
+        sequences.add_column(column)
+    for name, description in EMBEDDED_SEQUENCES.items():
+        splits = load_sequence_dataset(name)
+        sequences.add_row(name, description, str(len(splits.train.sequences)), str(len(splits.test.sequences)))
+    shown = common.console()
+    shown.print(table)
+    shown.print(sequences)

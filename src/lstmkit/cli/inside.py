@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 import typer
 from rich.console import Console
 
-from lstmkit.cli.forecast import read_series
+from lstmkit.cli import common
+from lstmkit.cli.forecast import COMMAND, ForecastSettings, read_series
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
 from lstmkit.viz import (
@@ -97,9 +99,12 @@ def inspect(
     unit_slice = _units(units)
     forecaster = Forecaster.load(model_dir)
     metrics = json.loads(metrics_file.read_text())
-    settings = json.loads((run_dir / "run.json").read_text()) if (run_dir / "run.json").is_file() else {}
-    if input_file is not None or settings:  # checked by a fresh Forecaster: the loaded one keeps its fitted sizes
-        frame = read_series(settings | ({"data": str(input_file)} if input_file is not None else {})).frame
+    settings = common.read_settings(run_dir, COMMAND, ForecastSettings) if (run_dir / "run.json").is_file() else None
+    if input_file is not None:  # checked with the run's own window sizes
+        base = settings or ForecastSettings(horizon=forecaster.horizon, lookback=forecaster.lookback_)
+        frame = read_series(replace(base, data=str(input_file))).frame
+    elif settings is not None:
+        frame = read_series(settings).frame
     else:
         frame = forecaster.tail_
     lstm = forecaster.model_.lstm

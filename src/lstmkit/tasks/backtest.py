@@ -106,8 +106,3 @@ def coverage(forecasts: pd.DataFrame) -> float:
     """The share of actual values inside [lower, upper]."""
     inside = (forecasts["actual"] >= forecasts["lower"]) & (forecasts["actual"] <= forecasts["upper"])
     return float(np.mean(inside))
-
-
-def save_json(path: Path, payload: dict) -> None:
-    """JSON written atomically."""
-    write_atomically(path, json.dumps(payload, indent=2))
