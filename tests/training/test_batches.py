@@ -8,7 +8,7 @@ import torch
 from lstmkit import nn as lnn
 from lstmkit.errors import DataError
 from lstmkit.training import TrainConfig, Trainer
-from lstmkit.training.data import Batch, as_dataset, batch_indices, fetch
+from lstmkit.training.data import Batch, SequenceChunks, as_dataset, batch_indices, fetch
 
 
 class LastState(torch.nn.Module):
@@ -73,3 +73,47 @@ def test_bad_lengths_are_refused_before_training():
         trainer.fit((x, y, lengths.float()))
     with pytest.raises(DataError, match="got tuple of 4"):
         trainer.fit((x, y, lengths, lengths))
+
+
+class Stateful(torch.nn.Module):
+    """model(x_chunk, state) -> (output, state); raises on the call numbered ``crash_at`` (training mode)."""
+
+    def __init__(self, crash_at=None):
+        super().__init__()
+        self.lstm = lnn.LSTM(1, 6)
+        self.head = torch.nn.Linear(6, 1)
+        self.calls, self.crash_at = 0, crash_at
+
+    def forward(self, x, state=None):
+        if self.training:
+            self.calls += 1
+            if self.calls == self.crash_at:
+                raise KeyboardInterrupt("killed mid-epoch")
+        out, state = self.lstm(x, state)
+        return self.head(out), state
+
+
+def test_truncated_bptt_resumes_mid_epoch_with_the_carried_state(tmp_path):
+    x = torch.sin(torch.arange(200.0) / 5)[:, None, None].repeat(1, 2, 1)  # (T, N=2, 1)
+    y = torch.roll(x, -1, dims=0)
+    chunks, val = SequenceChunks(x, y, 30), SequenceChunks(x[:60], y[:60], 30)
+    assert len(chunks) == 7 and chunks.batch(torch.tensor([6])).inputs.shape == (20, 2, 1)
+
+    def config(folder):
+        return TrainConfig(epochs=2, lr=1e-2, progress=False, checkpoint_dir=str(folder), checkpoint_every=1)
+
+    torch.manual_seed(0)
+    whole = Stateful()
+    start = {k: v.clone() for k, v in whole.state_dict().items()}
+    uninterrupted = Trainer(whole, torch.nn.MSELoss(), config(tmp_path / "whole")).fit(chunks, val)
+    crashing = Stateful(crash_at=11)  # step 11: chunk 4 of the second epoch, with a state carried into it
+    crashing.load_state_dict(start)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(crashing, torch.nn.MSELoss(), config(tmp_path / "cut")).fit(chunks, val)
+    resumed = Stateful()
+    resumed.load_state_dict(start)
+    trainer = Trainer(resumed, torch.nn.MSELoss(), config(tmp_path / "cut"))
+    trainer.fit(chunks, val, resume_from=tmp_path / "cut" / "last")
+    for a, b in zip(whole.state_dict().values(), resumed.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert [row["val_loss"] for row in trainer.history_] == [row["val_loss"] for row in uninterrupted.history_]

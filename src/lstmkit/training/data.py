@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset, default_collate
 
-from lstmkit.errors import DataError
+from lstmkit.errors import DataError, ParameterError
 
 
 class Batch(NamedTuple):
@@ -25,7 +25,7 @@ class Batch(NamedTuple):
     def to(self, device) -> Batch:
         return Batch(self.inputs.to(device), self.targets.to(device), self.lengths)  # lengths stay on the CPU
 
-    def __len__(self) -> int:  # noqa: D105 (the batch size, not the tuple's)
+    def __len__(self) -> int:  # noqa: D105 (the samples it weighs in an average: N, or the steps of a chunk)
         return len(self.inputs)
 
 
@@ -40,6 +40,8 @@ def as_dataset(data, name: str) -> tuple[Dataset, object]:
     Tuples are checked here, before any training step: at least one sample, one target (and one length)
     per input, numeric inputs, lengths in [1, T].
     """
+    if isinstance(data, SequenceChunks):
+        return data, None
     if isinstance(data, DataLoader):
         return data.dataset, data.collate_fn
     if isinstance(data, Dataset):
@@ -85,6 +87,8 @@ def batch_indices(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool)
 
 def fetch(dataset: Dataset, collate, index: torch.Tensor) -> Batch:
     """The samples at ``index`` as a Batch (padded sequences trimmed to the batch's longest)."""
+    if isinstance(dataset, SequenceChunks):
+        return dataset.batch(index)
     if isinstance(dataset, TensorDataset):
         parts = [t[index] for t in dataset.tensors]
     else:
@@ -97,3 +101,33 @@ def fetch(dataset: Dataset, collate, index: torch.Tensor) -> Batch:
     T, longest = batch.inputs.shape[1], int(batch.lengths.max())
     targets = batch.targets[:, :longest] if batch.targets.dim() > 1 and batch.targets.shape[1] == T else batch.targets
     return Batch(batch.inputs[:, :longest], targets, batch.lengths)
+
+
+class SequenceChunks(Dataset):
+    """One long series cut into consecutive chunks: the batching of truncated backprop through time.
+
+    ``inputs`` (T, N, H_in) and ``targets`` (T, N, ...) are time-first: N parallel streams of T steps.
+    Item k is the chunk of steps [k * chunk_size, (k + 1) * chunk_size). The Trainer walks the chunks in
+    order, one per step, and carries the model's state from one chunk to the next (detached at the
+    boundary, so memory depends on ``chunk_size``, not on T): the model is called as
+    ``model(x_chunk, state) -> (output, state)``, from a zero state (None) at each epoch's start.
+    """
+
+    def __init__(self, inputs, targets, chunk_size: int):
+        x, y = _tensor(inputs), _tensor(targets)
+        if x.dim() != 3 or len(x) != len(y) or len(x) == 0 or not x.is_floating_point():
+            raise DataError(
+                f"expected inputs (T, N, H_in) floating-point and targets with the same T >= 1, got inputs "
+                f"{tuple(x.shape)} {x.dtype} and targets {tuple(y.shape)}"
+            )
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise ParameterError(f"expected chunk_size to be an integer >= 1, got {chunk_size!r}")
+        self.inputs, self.targets, self.chunk_size = x, y, chunk_size
+
+    def __len__(self) -> int:
+        return -(-len(self.inputs) // self.chunk_size)
+
+    def batch(self, index: torch.Tensor) -> Batch:
+        """The chunk ``index[0]`` as a Batch of time-first tensors."""
+        start = int(index[0]) * self.chunk_size
+        return Batch(self.inputs[start : start + self.chunk_size], self.targets[start : start + self.chunk_size])

@@ -8,7 +8,8 @@ an uninterrupted run), a policy for NaN/inf, and multi-process data parallelism 
 
 A batch is ``Batch(inputs, targets, lengths)`` (see ``training.data``); a step computes
 ``loss(model(inputs), targets)``, or ``loss(model(inputs, lengths), targets)`` for padded sequences.
-The loop knows no task and no loss type: checks of labels belong to the tasks.
+Truncated backprop through time is a batching (``SequenceChunks``) with a state carried from one batch to
+the next, not a second loop. The loop knows no task and no loss type: checks of labels belong to the tasks.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from lstmkit.errors import DataError, ParameterError, TrainingError
 from lstmkit.training import distributed
 from lstmkit.training.callbacks import Callback
 from lstmkit.training.checkpoint import last_checkpoint, load_checkpoint, save_checkpoint
-from lstmkit.training.data import as_dataset, batch_indices, fetch
+from lstmkit.training.data import SequenceChunks, as_dataset, batch_indices, fetch
 from lstmkit.training.state import optimizer_from_flat, optimizer_to_flat
 
 log = logging.getLogger("lstmkit.training")
@@ -151,10 +152,11 @@ class Trainer:
                 continue
             if len(data) == 0:
                 raise DataError(f"{name} data is empty: expected at least one sample")
-            batch = fetch(data, coll, torch.arange(min(len(data), self.config.batch_size))).to(self._device)
+            batch = fetch(data, coll, torch.arange(min(len(data), self._batch_size))).to(self._device)
             with torch.no_grad():
+                self._state = None
                 try:
-                    output = _forward(model, batch)
+                    output = self._forward(model, batch)
                 except (RuntimeError, TypeError, ValueError, IndexError) as error:
                     raise DataError(f"the model cannot run on the first {name} batch: {error}") from None
                 try:
@@ -173,6 +175,10 @@ class Trainer:
         tensors["rng.torch"] = torch.get_rng_state()
         if self._best_weights is not None:
             tensors |= {f"best.{k}": v for k, v in self._best_weights.items()}
+        if self._state is not None:  # truncated BPTT mid-epoch: the state carried into the next chunk
+            tensors |= {
+                f"carry.{k}": v for k, v in enumerate(self._state if isinstance(self._state, tuple) else (self._state,))
+            }
         state = {
             "config": asdict(self.config),
             "epoch": epoch,
@@ -197,6 +203,8 @@ class Trainer:
             scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(tensors["rng.torch"])
         best = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}
+        carried = [tensors[f"carry.{k}"] for k in range(sum(name.startswith("carry.") for name in tensors))]
+        self._state = None if not carried else (carried[0] if len(carried) == 1 else tuple(carried))
         self._best_weights = best or None
         self.history_, self.step_ = state["history"], state["step"]
         self.best_ = math.inf if state["best"] is None else state["best"]
@@ -211,14 +219,18 @@ class Trainer:
         c = self.config
         dataset, collate = as_dataset(train, "train")
         val_dataset, val_collate = as_dataset(val, "val") if val is not None else (None, None)
+        self._carry, self._state = isinstance(dataset, SequenceChunks), None
+        self._batch_size = 1 if self._carry else c.batch_size  # a chunk of a long sequence is a batch of its own
         world = distributed.world()
+        if self._carry and world.size > 1:
+            raise ParameterError("truncated BPTT over one long sequence runs in one process, not under torchrun")
         model = distributed.place(self.model, world)
         self._device = next(model.parameters()).device
         self._preflight(model, dataset, collate, val_dataset, val_collate)
         monitor = c.monitor if val is not None or not c.monitor.startswith("val_") else "train_loss"
         torch.manual_seed(c.seed)
         optimizer = self._optimizer(model)
-        steps_per_epoch = math.ceil(len(dataset) / c.batch_size)
+        steps_per_epoch = math.ceil(len(dataset) / self._batch_size)
         scheduler = self._scheduler(optimizer, steps_per_epoch)
         train_model = distributed.wrap(model, world)
         self.history_, self.step_, self.best_ = [], 0, math.inf
@@ -234,7 +246,9 @@ class Trainer:
         self.should_stop = False
         for epoch in range(start_epoch, c.epochs):
             started, losses = time.perf_counter(), (resumed_losses if epoch == start_epoch else [])
-            batches = batch_indices(len(dataset), c.batch_size, c.seed, epoch, c.shuffle)
+            batches = batch_indices(len(dataset), self._batch_size, c.seed, epoch, c.shuffle and not self._carry)
+            if not (epoch == start_epoch and skip_batches):
+                self._state = None  # each epoch reads the long sequence from its start
             train_model.train()
             for b, index in enumerate(batches):
                 if epoch == start_epoch and b < skip_batches:
@@ -274,7 +288,9 @@ class Trainer:
 
     def _step(self, model, optimizer, scheduler, dataset, collate, index, epoch: int, batch: int) -> float | None:
         data = fetch(dataset, collate, index).to(self._device)
-        return self._apply(self.loss(_forward(model, data), data.targets), model, optimizer, scheduler, epoch, batch)
+        return self._apply(
+            self.loss(self._forward(model, data), data.targets), model, optimizer, scheduler, epoch, batch
+        )
 
     def _apply(self, loss: torch.Tensor, model, optimizer, scheduler, epoch: int, batch: int) -> float | None:
         """Backward, the NaN/inf policy, clipping and the optimizer step; the loss, or None if skipped."""
@@ -302,80 +318,41 @@ class Trainer:
         return loss.item()
 
     def fit_sequence(self, inputs, targets, chunk_size: int, val: tuple | None = None) -> Trainer:
-        """Truncated backprop through time over one long sequence, with the state carried across chunks.
+        """Truncated backprop through time over one long sequence: ``fit`` on its ``SequenceChunks``.
 
-        ``inputs`` (T, N, H_in) and ``targets`` (T, N, ...) are time-first: N parallel streams of T steps.
-        Each epoch walks the streams in order, ``chunk_size`` steps at a time; the model is called as
-        ``model(x_chunk, state) -> (output, state)`` with the state of the chunk before, detached at the
-        boundary, so memory depends on ``chunk_size``, not on T. ``val`` is a (inputs, targets) pair run
-        the same way after each epoch (from a zero state). Checkpoints and resume are ``fit``'s only.
+        ``inputs`` (T, N, H_in) and ``targets`` (T, N, ...) are time-first; each step trains on the next
+        ``chunk_size`` steps with the state of the chunk before, detached at the boundary (see
+        ``training.data.SequenceChunks``). ``val`` is an (inputs, targets) pair run the same way after each
+        epoch, from a zero state.
         """
-        c = self.config
-        self._device = next(self.model.parameters()).device
-        x, y = (torch.as_tensor(a).to(self._device) for a in (inputs, targets))
-        if x.dim() != 3 or len(x) != len(y) or len(x) == 0 or not x.is_floating_point():
-            raise DataError(
-                f"expected inputs (T, N, H_in) floating-point and targets with the same T >= 1, got inputs "
-                f"{tuple(x.shape)} {x.dtype} and targets {tuple(y.shape)}"
-            )
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-            raise ParameterError(f"expected chunk_size to be an integer >= 1, got {chunk_size!r}")
-        torch.manual_seed(c.seed)
-        optimizer = self._optimizer(self.model)
-        scheduler = self._scheduler(optimizer, math.ceil(len(x) / chunk_size))
-        self.history_, self.step_, self.best_ = [], 0, math.inf
-        self._best_weights, self._bad_epochs, self._skipped = None, 0, 0
-        monitor = c.monitor if val is not None or not c.monitor.startswith("val_") else "train_loss"
-        self.should_stop = False
-        for epoch in range(c.epochs):
-            started, losses, state = time.perf_counter(), [], None
-            self.model.train()
-            for b, start in enumerate(range(0, len(x), chunk_size)):
-                output, state = self.model(x[start : start + chunk_size], state)
-                loss = self._apply(
-                    self.loss(output, y[start : start + chunk_size]), self.model, optimizer, scheduler, epoch, b
-                )
-                state = _detach(state)  # the boundary: no gradient flows into the previous chunk
-                if loss is not None:
-                    losses.append(loss)
-            logs = {"epoch": epoch + 1, "train_loss": sum(losses) / max(len(losses), 1)}
-            if val is not None:
-                logs["val_loss"] = self._evaluate_sequence(*val, chunk_size)
-            logs |= {
-                "lr": optimizer.param_groups[0]["lr"],
-                "seconds": time.perf_counter() - started,
-                "skipped_batches": self._skipped,
-            }
-            self._end_epoch(self.model, scheduler, logs, monitor)
-            for callback in self.callbacks:
-                callback.on_epoch_end(self, logs)
-            if self.should_stop:
-                break
-        if c.restore_best and self._best_weights is not None:
-            self.model.load_state_dict(self._best_weights)
-        return self
-
-    @torch.no_grad()
-    def _evaluate_sequence(self, inputs, targets, chunk_size: int) -> float:
-        self.model.eval()
-        x, y = (torch.as_tensor(a).to(self._device) for a in (inputs, targets))
-        state, total = None, 0.0
-        for start in range(0, len(x), chunk_size):
-            output, state = self.model(x[start : start + chunk_size], state)
-            total += self.loss(output, y[start : start + chunk_size]).item() * len(output)
-        return total / len(x)
+        chunks = SequenceChunks(inputs, targets, chunk_size)
+        return self.fit(chunks, None if val is None else SequenceChunks(*val, chunk_size))
 
     @torch.no_grad()
     def _evaluate(self, model, dataset, collate) -> dict[str, float]:
         model.eval()
         totals = {"val_loss": 0.0} | {f"val_{name}": 0.0 for name in self.metrics}
-        for index in batch_indices(len(dataset), self.config.batch_size, 0, 0, shuffle=False):
+        seen, self._state = 0, None
+        for index in batch_indices(len(dataset), self._batch_size, 0, 0, shuffle=False):
             batch = fetch(dataset, collate, index).to(self._device)
-            output = _forward(model, batch)
-            totals["val_loss"] += self.loss(output, batch.targets).item() * len(index)
+            output = self._forward(model, batch)
+            totals["val_loss"] += self.loss(output, batch.targets).item() * len(batch)
             for name, metric in self.metrics.items():
-                totals[f"val_{name}"] += float(metric(output, batch.targets)) * len(index)
-        return {name: total / len(dataset) for name, total in totals.items()}
+                totals[f"val_{name}"] += float(metric(output, batch.targets)) * len(batch)
+            seen += len(batch)
+        self._state = None
+        return {name: total / seen for name, total in totals.items()}
+
+    def _forward(self, model, batch):
+        """The model's output for a batch: ``model(inputs)``; ``model(inputs, lengths)`` for padded sequences;
+        ``model(inputs, state)`` for chunks of a long sequence, keeping the new state, detached, for the next."""
+        if batch.lengths is not None:
+            return model(batch.inputs, batch.lengths)
+        if not self._carry:
+            return model(batch.inputs)
+        output, state = model(batch.inputs, self._state)
+        self._state = _detach(state)  # the boundary: no gradient flows into the previous chunk
+        return output
 
     def _end_epoch(self, model, scheduler, logs: dict, monitor: str) -> None:
         c = self.config
@@ -394,11 +371,6 @@ class Trainer:
         elif c.lr_schedule == "plateau":
             scheduler.step(value)
         self.history_.append(logs)
-
-
-def _forward(model, batch):
-    """The model's output for a batch: ``model(inputs)``, or ``model(inputs, lengths)`` for padded sequences."""
-    return model(batch.inputs) if batch.lengths is None else model(batch.inputs, batch.lengths)
 
 
 def _detach(state):
