@@ -55,13 +55,9 @@ def read_settings(folder: Path, command: str, settings_class):
     file = folder / SETTINGS
     if not file.is_file():
         raise DataError(f"{folder}: not a run folder (no {SETTINGS})")
-    try:
-        payload = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DataError(f"{file}: not valid JSON ({error})") from None
-    if not isinstance(payload, dict) or payload.get("command") != command:
-        found = payload.get("command") if isinstance(payload, dict) else type(payload).__name__
-        raise DataError(f"{file}: a run of {found!r}, not of {command!r}")
+    payload = read_json(file, dict)
+    if payload.get("command") != command:
+        raise DataError(f"{file}: a run of {payload.get('command')!r}, not of {command!r}")
     values = payload.get("settings")
     if not isinstance(values, dict):
         raise DataError(f"{file}: expected a 'settings' object")
@@ -73,6 +69,17 @@ def read_settings(folder: Path, command: str, settings_class):
         if not _matches(value, hints[name]):
             raise DataError(f"{file}: setting {name!r} is {value!r}, expected {hints[name]}")
     return settings_class(**values)
+
+
+def read_json(file: Path, expected: type = dict):
+    """A JSON file lstmkit wrote, refused with its name if it is unreadable or not of the ``expected`` type."""
+    try:
+        payload = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{file}: not a readable JSON file ({error})") from None
+    if not isinstance(payload, expected):
+        raise DataError(f"{file}: expected a JSON {expected.__name__}, got {type(payload).__name__}")
+    return payload
 
 
 def _matches(value, hint) -> bool:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lstmkit.cli.common import check_new_file
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.long_lag import TASKS, LongLagConfig, RunResult, compare
 from lstmkit.files import write_atomically
@@ -59,7 +60,7 @@ def long_lag(
     batch_size: int = typer.Option(32),
     lr: float = typer.Option(1e-2, help="Adam learning rate."),
     forget_bias: float = typer.Option(None, help="Initial forget-gate bias of the LSTM (default: the task's)."),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=2**63 - 1),
     json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
 ) -> None:
     """Train the reference LSTM and vanilla RNN with the same budget on long-time-lag problems.
@@ -68,6 +69,8 @@ def long_lag(
     """
     if task not in (*TASKS, "both"):
         raise ParameterError(f"unknown task {task!r}; expected one of {', '.join(TASKS)} or both")
+    if json_out is not None:
+        check_new_file(json_out, "results")  # before the training, not after
     console = Console(width=None if sys.stdout.isatty() else 120)
     payload = {}
     for name in TASKS if task == "both" else (task,):

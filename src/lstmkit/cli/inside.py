@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,15 +37,16 @@ def _save(figure, path: Path) -> bytes:
 
 @demo_app.command("gates")
 def demo_gates(
-    out: Path = typer.Option(Path("runs/demo-gates"), help="Folder for the pictures."),
+    out: Path = typer.Option(None, help="A new folder for the pictures (default: runs/<timestamp>)."),
     length: int = typer.Option(30, min=5, help="Sequence length T."),
     epochs: int = typer.Option(30, min=1),
-    seed: int = typer.Option(0),
+    seed: int = typer.Option(0, min=0, max=2**63 - 1),
 ) -> None:
     """Train an LSTM, a GRU and a vanilla RNN on 'remember the first symbol' and draw them from the inside."""
     from lstmkit.experiments.gate_demo import run_gate_demo
 
-    torch.set_num_threads(1)
+    out = common.check_run_folder(out)  # before the training, not after
+    common.one_thread()
     console = Console()
     demo = run_gate_demo(length=length, epochs=epochs, seed=seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -74,17 +74,23 @@ def demo_gates(
     )
 
 
-def _units(spec: str) -> slice:
+def _units(spec: str, hidden_size: int) -> slice:
+    """START:STOP of the units to draw, within the layer's ``hidden_size`` units and not empty."""
     try:
         start, stop = (int(p) if p else None for p in spec.split(":"))
     except ValueError:
         raise ParameterError(f"expected --units as START:STOP, e.g. 0:32, got {spec!r}") from None
+    start, stop = 0 if start is None else start, hidden_size if stop is None else min(stop, hidden_size)
+    if not 0 <= start < stop:
+        raise ParameterError(
+            f"expected --units START:STOP with 0 <= START < STOP within the {hidden_size} units, got {spec!r}"
+        )
     return slice(start, stop)
 
 
 def inspect(
     run_dir: Path = typer.Argument(..., help="A forecasting run folder (lstmkit forecast --out ...)."),
-    out: Path = typer.Option(..., help="Folder for the PNGs and report.html."),
+    out: Path = typer.Option(..., help="A new (or empty) folder for the PNGs and report.html."),
     input_file: Path = typer.Option(None, "--input", help="CSV with the series to run (default: the run's own)."),
     layer: int = typer.Option(-1, help="Layer to draw (default: the last)."),
     units: str = typer.Option("0:32", help="Units to draw, START:STOP."),
@@ -92,13 +98,14 @@ def inspect(
     """Write the gate pictures and one self-contained HTML report for a saved forecasting run."""
     from lstmkit.tasks import Forecaster
 
+    out = common.check_run_folder(out)
     model_dir = run_dir / "model"
     metrics_file = run_dir / "metrics.json"
     if not model_dir.is_dir() or not metrics_file.is_file():
         raise DataError(f"{run_dir}: not a forecasting run folder (expected model/ and metrics.json in it)")
-    unit_slice = _units(units)
     forecaster = Forecaster.load(model_dir)
-    metrics = json.loads(metrics_file.read_text())
+    unit_slice = _units(units, forecaster.hidden_size)
+    metrics = common.read_json(metrics_file, dict)
     settings = common.read_settings(run_dir, COMMAND, ForecastSettings) if (run_dir / "run.json").is_file() else None
     if input_file is not None:  # checked with the run's own window sizes
         base = settings or ForecastSettings(horizon=forecaster.horizon, lookback=forecaster.lookback_)
@@ -107,6 +114,10 @@ def inspect(
         frame = read_series(settings).frame
     else:
         frame = forecaster.tail_
+    if [str(c) for c in frame.columns] != forecaster.columns_:
+        raise DataError(
+            f"expected the columns {forecaster.columns_} the model was fitted on, got {list(frame.columns)}"
+        )
     lstm = forecaster.model_.lstm
     if not -lstm.num_layers <= layer < lstm.num_layers:
         raise ParameterError(f"expected --layer in [{-lstm.num_layers}, {lstm.num_layers}), got {layer}")
@@ -114,6 +125,7 @@ def inspect(
     x = torch.from_numpy(forecaster.scaling_.inputs(window[None]))  # (1, lookback, C)
     with torch.no_grad():
         _, _, trace = lstm(x, return_gates=True)
+    future = forecaster.predict(history=frame)  # every check before the folder is made
     out.mkdir(parents=True, exist_ok=True)
     target = frame.iloc[:, 0]
     images = {
@@ -123,11 +135,11 @@ def inspect(
             plot_training_curves(forecaster.history_, title="Training: pinball loss"), out / "training.png"
         ),
         "forecast": _save(
-            plot_forecast(target.iloc[-4 * forecaster.lookback_ :], forecaster.predict(history=frame)),
+            plot_forecast(target.iloc[-4 * forecaster.lookback_ :], future),
             out / "forecast.png",
         ),
     }
-    folds = metrics.get("folds", [])
+    folds = metrics.get("folds", []) if isinstance(metrics.get("folds"), list) else []
     if folds:
         import pandas as pd
 
