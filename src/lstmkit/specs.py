@@ -25,6 +25,7 @@ name                          shape             meaning
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from lstmkit.errors import ParameterError, UnknownCellError
@@ -181,6 +182,8 @@ def check_gate_biases(kind: str, bias: bool, forget_bias: float | None, input_bi
     for name, value, gate in (("forget_bias", forget_bias, "f"), ("input_bias", input_bias, "i")):
         if value is None:
             continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ParameterError(f"expected {name} to be a finite number or None, got {value!r}")
         if gate not in spec.gates:
             hint = " (f = 1 - i there: use input_bias=-value)" if kind == "coupled" else ""
             raise ParameterError(f"{name} needs a cell with an {gate!r} gate, {kind!r} has {spec.gates}{hint}")

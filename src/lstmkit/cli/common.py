@@ -130,6 +130,29 @@ def finite_json(value):
     return value
 
 
+def undefined_as_null(payload: dict, key: str, reason: str) -> dict:
+    """``payload`` with every NaN under ``key`` (a metric undefined for this data) as None, and ``reason`` recorded
+    under "notes" when there was one; other non-finite numbers stay, for ``write_json`` to refuse."""
+    found = []
+
+    def clean(value):
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        cleaned = {}
+        for name, item in value.items():
+            if name == key and isinstance(item, float) and math.isnan(item):
+                cleaned[name] = None
+                found.append(name)
+            else:
+                cleaned[name] = clean(item)
+        return cleaned
+
+    result = clean(payload)
+    return result | {"notes": {key: reason}} if found else result
+
+
 def write_json(path: Path, payload) -> None:
     """Strict JSON (no NaN or Infinity), written atomically."""
     write_atomically(path, json.dumps(finite_json(payload), indent=2, allow_nan=False))

@@ -30,6 +30,7 @@ EMBEDDED = "embedded:airline"
 
 
 COMMAND = "forecast"
+UNDEFINED_MASE = "MASE is null where the in-sample seasonal-naive error is zero (a constant series): it divides by zero"
 
 
 @dataclass
@@ -120,7 +121,7 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
         "lookback": final.lookback_,
         "epochs_trained": len(final.history_),
     }
-    common.write_json(out / "metrics.json", metrics)
+    common.write_json(out / "metrics.json", common.undefined_as_null(metrics, "MASE", UNDEFINED_MASE))
     target = frame.iloc[:, 0]
     shown = target.iloc[-max(6 * settings.horizon, 4 * final.lookback_) :]
     plot_forecast(shown, future, title=f"{target.name}: LSTM forecast, {settings.horizon} steps").savefig(

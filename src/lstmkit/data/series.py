@@ -91,11 +91,9 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
             raise DataError(
                 f"{source}: time column {time!r} not found; columns are {', '.join(map(str, frame.columns))}"
             )
-        stamps = pd.to_datetime(frame[time], errors="coerce")
-        bad = np.flatnonzero(stamps.isna().to_numpy())
-        if len(bad):
-            raise DataError(f"{source}: time column {time!r} has values that are not dates at lines {_lines(bad)}")
-        frame = frame.drop(columns=time).set_index(pd.DatetimeIndex(stamps, name=time))
+        frame = frame.drop(columns=time).set_index(_time_index(frame[time], time, source))
+        if frame.shape[1] == 0:
+            raise DataError(f"{source}: no column is left to forecast besides the time column {time!r}")
     target = frame.columns[0] if target is None else target
     if target not in frame.columns:
         raise DataError(
@@ -104,6 +102,30 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
     frame = frame[[target, *[c for c in frame.columns if c != target]]]
     _check_index(frame.index, source)
     return frame
+
+
+def _time_index(values: pd.Series, name: str, source: str) -> pd.Index:
+    """A time column as the index: integers (time steps, years) stay integers; text becomes dates, in UTC when the
+    stamps carry different offsets (daylight saving). Never numbers read as nanoseconds since 1970."""
+    if pd.api.types.is_bool_dtype(values):
+        raise DataError(f"{source}: time column {name!r} holds True/False; expected dates or integer time steps")
+    if pd.api.types.is_numeric_dtype(values):
+        numbers = values.to_numpy(dtype=float)
+        bad = np.flatnonzero(~np.isfinite(numbers) | (numbers != np.round(numbers)))
+        if len(bad):
+            raise DataError(
+                f"{source}: time column {name!r} has numbers that are not whole time steps at lines {_lines(bad)}; "
+                "expected dates or integer time steps"
+            )
+        return pd.Index(numbers.astype(np.int64), name=name)
+    try:
+        stamps = pd.to_datetime(values, errors="coerce")
+    except ValueError:  # offsets differ between rows
+        stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    bad = np.flatnonzero(stamps.isna().to_numpy())
+    if len(bad):
+        raise DataError(f"{source}: time column {name!r} has values that are not dates at lines {_lines(bad)}")
+    return pd.DatetimeIndex(stamps, name=name)
 
 
 def _date_column(frame: pd.DataFrame) -> str | None:

@@ -26,7 +26,7 @@ from lstmkit.data.sequences import as_sequences, pad_sequences, stack_frames
 from lstmkit.data.splits import stratified_split
 from lstmkit.data.tokenize import TOKENIZERS, tokenizer
 from lstmkit.data.vocab import Vocabulary
-from lstmkit.errors import DataError, ParameterError
+from lstmkit.errors import DataError, ParameterError, TrainingError
 from lstmkit.tasks.base import SequenceEstimator, check_choice, check_integer, check_number
 from lstmkit.tasks.modules import CELLS, POOLINGS, ClassifierNet, SequenceEncoder
 from lstmkit.trace import GateTrace
@@ -248,7 +248,10 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             )
             for s in range(0, len(inputs), INFERENCE_BATCH)
         ]
-        return torch.cat(chunks).numpy()
+        logits = torch.cat(chunks).numpy()
+        if not np.isfinite(logits).all():
+            raise TrainingError("the model's outputs are not finite (NaN or infinite weights?); refit it")
+        return logits
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (N, K), columns in the order of ``classes_``."""

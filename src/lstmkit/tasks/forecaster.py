@@ -26,7 +26,7 @@ from lstmkit.data.scaling import WindowScaling
 from lstmkit.data.series import index_frequency, to_frame, to_numeric
 from lstmkit.data.series import seasonal_period as infer_seasonal_period
 from lstmkit.data.windows import make_windows
-from lstmkit.errors import DataError, ParameterError
+from lstmkit.errors import DataError, ParameterError, TrainingError
 from lstmkit.tasks.base import SequenceEstimator, check_choice, check_integer, check_number
 from lstmkit.tasks.losses import PinballLoss
 from lstmkit.tasks.metrics import all_metrics
@@ -40,6 +40,7 @@ class PreparedSeries:
     frame: pd.DataFrame
     lookback: int
     seasonal_period: int
+    step: str | int  # the time step: a pandas frequency ("MS", "D", ...) for dates, the index step for integers
 
 
 def prepare_series(
@@ -61,6 +62,16 @@ def prepare_series(
         fill=fill,
         source=str(series) if isinstance(series, str | Path) else "the data",
     )
+    source = str(series) if isinstance(series, str | Path) else "the data"
+    step = time_step(frame.index, source)
+    with np.errstate(over="ignore", invalid="ignore"):
+        changes = np.diff(frame.to_numpy(), axis=0)
+        scale = np.abs(frame.to_numpy()).max() ** 2
+    if not np.isfinite(changes).all() or not np.isfinite(scale):
+        raise DataError(
+            f"{source}: values up to {np.abs(frame.to_numpy()).max():.3g} are too large to difference and square "
+            "in float64; rescale the series (e.g. divide by a power of ten)"
+        )
     period = seasonal_period or infer_seasonal_period(frame.index)
     lookback = lookback or max(2 * period if period > 1 else 24, horizon)
     needed = lookback + horizon + 1
@@ -69,7 +80,21 @@ def prepare_series(
             f"the series has {len(frame)} rows; lookback {lookback} + horizon {horizon} needs at "
             f"least {needed} (one window to train on and one to validate)"
         )
-    return PreparedSeries(frame, lookback, period)
+    return PreparedSeries(frame, lookback, period, step)
+
+
+def time_step(index: pd.Index, source: str = "the data") -> str | int:
+    """The series' time step, read once from its whole index: a DataError for dates at no regular frequency."""
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index_frequency(index)
+        if freq is None:
+            gaps = pd.Series(index[1:] - index[:-1]).value_counts()
+            raise DataError(
+                f"{source}: cannot tell the time step of the dates (steps seen: "
+                f"{', '.join(str(g) for g in gaps.index[:3])}); give dates at a regular frequency"
+            )
+        return freq.freqstr
+    return int(index[1] - index[0]) if len(index) > 1 else 1
 
 
 class Forecaster(SequenceEstimator):
@@ -166,6 +191,7 @@ class Forecaster(SequenceEstimator):
             seasonal_period=self.seasonal_period,
         )
         frame, self.lookback_, self.seasonal_period_ = prepared.frame, prepared.lookback, prepared.seasonal_period
+        self.step_ = prepared.step
         values = frame.to_numpy()
         windows, targets = make_windows(values, self.lookback_, self.horizon)
         n_val = max(1, int(round(self.val_fraction * len(windows))))
@@ -222,6 +248,8 @@ class Forecaster(SequenceEstimator):
     def _quantiles(self, windows: np.ndarray) -> np.ndarray:
         """Raw windows (n, lookback, C) -> forecast quantiles in the series' units, (n, horizon, Q), sorted."""
         scaled = self.model_(torch.from_numpy(self.scaling_.inputs(windows))).numpy()
+        if not np.isfinite(scaled).all():
+            raise TrainingError("the model's forecast is not finite (NaN or infinite weights?); refit it")
         quantiles = np.sort(windows[:, -1:, 0:1] + scaled * self.scaling_.step, axis=-1)
         median = quantiles[..., [self._median]]
         quantiles[..., 0] = np.minimum(quantiles[..., 0] - self.interval_adjustment_, median[..., 0])
@@ -258,7 +286,7 @@ class Forecaster(SequenceEstimator):
         quantiles = np.concatenate(blocks)[:horizon]
         return pd.DataFrame(
             {"forecast": quantiles[:, self._median], "lower": quantiles[:, 0], "upper": quantiles[:, -1]},
-            index=_future_index(tail.index, horizon),
+            index=_future_index(tail.index, horizon, self.step_),
         )
 
     def one_step_ahead(self, series, start: int) -> pd.DataFrame:
@@ -297,12 +325,12 @@ class Forecaster(SequenceEstimator):
         return {
             "lookback": self.lookback_,
             "seasonal_period": self.seasonal_period_,
+            "step": self.step_,
             "scaling": asdict(self.scaling_),
             "columns": self.columns_,
             "tail": {
                 "index": [str(i) for i in self.tail_.index],
                 "index_kind": _index_kind(self.tail_.index),
-                "freq": getattr(self.tail_.index, "freqstr", None),
                 "values": self.tail_.to_numpy().tolist(),
             },
             "insample_scale": self.insample_scale_,
@@ -312,14 +340,16 @@ class Forecaster(SequenceEstimator):
 
     def _restore_fitted(self, state: dict) -> None:
         self.quantiles = tuple(self.quantiles)
-        self.lookback_, self.seasonal_period_ = state["lookback"], state["seasonal_period"]
+        self.lookback_, self.seasonal_period_, self.step_ = state["lookback"], state["seasonal_period"], state["step"]
+        if not isinstance(self.step_, str | int) or isinstance(self.step_, bool):
+            raise DataError(f"expected the time step as a frequency or an integer, got {self.step_!r}")
         self.scaling_ = WindowScaling(**state["scaling"])
         self.columns_, self.history_ = state["columns"], state["history"]
         self.insample_scale_ = state["insample_scale"]
         self.interval_adjustment_ = state["interval_adjustment"]
         tail = state["tail"]
         index = (
-            pd.DatetimeIndex(pd.to_datetime(tail["index"]), freq=tail["freq"])
+            pd.DatetimeIndex(pd.to_datetime(tail["index"]), freq=self.step_)
             if tail["index_kind"] == "datetime"
             else pd.Index([int(i) for i in tail["index"]])
         )
@@ -336,12 +366,12 @@ def _index_kind(index: pd.Index) -> str:
     return "datetime" if isinstance(index, pd.DatetimeIndex) else "integer"
 
 
-def _future_index(index: pd.Index, horizon: int) -> pd.Index:
-    """The ``horizon`` time steps after ``index``: by its frequency for dates, by its step for integers."""
+def _future_index(index: pd.Index, horizon: int, step: str | int) -> pd.Index:
+    """The ``horizon`` time steps after ``index``, at the series' ``step`` (settled when it was fitted)."""
     if isinstance(index, pd.DatetimeIndex):
-        freq = index_frequency(index)
-        if freq is None:
-            raise DataError("cannot tell the time step of the series' dates; give dates at a regular frequency")
-        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
-    step = int(index[-1] - index[-2]) if len(index) > 1 else 1
+        if not isinstance(step, str):
+            raise DataError("the model was fitted on a series indexed by integers, got a history indexed by dates")
+        return pd.date_range(index[-1], periods=horizon + 1, freq=step)[1:]
+    if isinstance(step, str):
+        raise DataError(f"the model was fitted on dates at frequency {step}, got a history without dates")
     return pd.RangeIndex(int(index[-1]) + step, int(index[-1]) + step * (horizon + 1), step)
