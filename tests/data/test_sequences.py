@@ -129,7 +129,7 @@ def test_unlabelled_ts_and_unreadable_files(tmp_path):
     (tmp_path / "latin1.ts").write_bytes("@data\n1:caf\xe9\n".encode("latin-1"))
     with pytest.raises(DataError, match="not UTF-8"):
         read_ts(tmp_path / "latin1.ts")
-    with pytest.raises(DataError, match="not a regular file"):
+    with pytest.raises(DataError, match="a folder, not a data file"):
         read_ts(tmp_path)
 
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from lstmkit.cli import common
 from lstmkit.data.datasets import EMBEDDED_SEQUENCES, load_sequence_dataset
 from lstmkit.data.sequences import read_ts
-from lstmkit.data.series import read_labelled_texts
+from lstmkit.data.series import check_input_file, read_labelled_texts
 from lstmkit.data.splits import stratified_split
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
@@ -188,8 +188,8 @@ def classify(
         out = resume
     else:
         settings = ClassifySettings(
-            data=EMBEDDED if data is None else str(data.resolve()),
-            test=None if test is None else str(test.resolve()),
+            data=EMBEDDED if data is None else str(check_input_file(data).resolve()),
+            test=None if test is None else str(check_input_file(test).resolve()),
             text=text,
             label=label,
             test_size=test_size,

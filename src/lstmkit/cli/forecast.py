@@ -18,6 +18,7 @@ from rich.table import Table
 
 from lstmkit.cli import common
 from lstmkit.data.datasets import DATASETS, EMBEDDED_SEQUENCES, load_dataset, load_sequence_dataset
+from lstmkit.data.series import check_input_file
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
 from lstmkit.tasks import Forecaster, backtest, load
@@ -160,7 +161,7 @@ def forecast(
         out = resume
     else:
         settings = ForecastSettings(
-            data=EMBEDDED if data is None else str(data.resolve()),
+            data=EMBEDDED if data is None else str(check_input_file(data).resolve()),
             target=target,
             time=time,
             horizon=horizon,

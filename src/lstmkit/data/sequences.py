@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lstmkit.data.series import check_input_file
 from lstmkit.errors import DataError
 
 
@@ -91,9 +92,7 @@ class LabelledSequences:
 def read_ts(path: str | Path) -> LabelledSequences:
     """A sktime/aeon ``.ts`` file with class labels (see ``parse_ts``); a DataError for a missing, empty,
     non-UTF-8 or malformed file."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
+    path = check_input_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

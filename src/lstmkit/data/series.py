@@ -13,6 +13,7 @@ import pandas as pd
 
 from lstmkit.errors import DataError
 
+MAX_HEADER = 100_000  # bytes: a header longer than this is not a table of series
 PERIODS = {
     "MS": 12,
     "ME": 12,
@@ -39,14 +40,34 @@ def _lines(rows, limit: int = 10) -> str:
     return ", ".join(map(str, rows[:limit])) + more
 
 
+def check_input_file(path: str | Path) -> Path:
+    """``path`` as a Path if it names a regular file, else a DataError that says what it names instead."""
+    if str(path) in ("", "."):
+        raise DataError("expected a data file, got an empty path")
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not a data file")
+    if not path.is_file():
+        raise DataError(f"{path}: not a regular file (a device, a pipe or a socket); expected a data file")
+    return path
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters for a message, saying how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+
+
 def read_csv(path: str | Path) -> pd.DataFrame:
     """A CSV file as a DataFrame, or a DataError for a missing, empty, header-only or non-CSV file."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    path = check_input_file(path)
     raw = path.read_bytes()
     if not raw.strip():
         raise DataError(f"{path}: the file is empty; expected a CSV file with a header line and data lines")
+    header = raw.split(b"\n", 1)[0]
+    if len(header) > MAX_HEADER:
+        raise DataError(f"{path}: the first line is {len(header):,} bytes long; expected a CSV header line")
     if b"\x00" in raw[:4096]:
         raise DataError(f"{path}: not a CSV file (it holds binary data)")
     try:
@@ -58,8 +79,21 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise DataError(f"{path}: not a CSV file ({str(error).splitlines()[0]})") from None
     if frame.empty:
-        raise DataError(f"{path}: a header ({', '.join(map(str, frame.columns))}) but no data lines")
+        raise DataError(f"{path}: a header ({shorten(', '.join(map(str, frame.columns)))}) but no data lines")
+    if all(_is_number(column) for column in frame.columns):
+        raise DataError(
+            f"{path}: the first line ({shorten(', '.join(map(str, frame.columns)))}) holds numbers, not column names; "
+            "expected a header line first"
+        )
     return frame
+
+
+def _is_number(text) -> bool:
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return True
 
 
 def to_frame(data, target: str | None = None, time: str | None = None, source: str = "the data") -> pd.DataFrame:
@@ -89,7 +123,7 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
     if time is not None:
         if time not in frame.columns:
             raise DataError(
-                f"{source}: time column {time!r} not found; columns are {', '.join(map(str, frame.columns))}"
+                f"{source}: time column {time!r} not found; columns are {shorten(', '.join(map(str, frame.columns)))}"
             )
         frame = frame.drop(columns=time).set_index(_time_index(frame[time], time, source))
         if frame.shape[1] == 0:
@@ -97,7 +131,7 @@ def to_frame(data, target: str | None = None, time: str | None = None, source: s
     target = frame.columns[0] if target is None else target
     if target not in frame.columns:
         raise DataError(
-            f"{source}: target column {target!r} not found; columns are {', '.join(map(str, frame.columns))}"
+            f"{source}: target column {target!r} not found; columns are {shorten(', '.join(map(str, frame.columns)))}"
         )
     frame = frame[[target, *[c for c in frame.columns if c != target]]]
     _check_index(frame.index, source)
@@ -213,7 +247,7 @@ def read_labelled_texts(path: str | Path, text: str, label: str | None) -> tuple
     for role, column in (("text", text), ("label", label)):
         if column is not None and column not in frame.columns:
             raise DataError(
-                f"{path}: {role} column {column!r} not found; columns are {', '.join(map(str, frame.columns))}"
+                f"{path}: {role} column {column!r} not found; columns are {shorten(', '.join(map(str, frame.columns)))}"
             )
     texts = frame[text]
     empty = np.flatnonzero((texts.isna() | (texts.astype(str).str.strip() == "")).to_numpy())

@@ -167,7 +167,10 @@ class _RecurrentLayer(nn.Module):
 
     @staticmethod
     def _check_lengths(lengths, T: int, N: int, device) -> Tensor:
-        values = torch.as_tensor(np.asarray(lengths) if not isinstance(lengths, Tensor) else lengths)
+        try:
+            values = torch.as_tensor(np.asarray(lengths) if not isinstance(lengths, Tensor) else lengths)
+        except (TypeError, ValueError, RuntimeError):
+            raise DataError(f"expected lengths as {N} integers, got {lengths!r:.80}") from None
         if values.shape != (N,):
             raise ShapeError(f"expected lengths of shape ({N},), one per sequence, got {tuple(values.shape)}")
         if values.is_floating_point() or values.dtype == torch.bool:
