@@ -174,7 +174,7 @@ def classify(
     ),
     seed: int = typer.Option(0, min=0, max=2**63 - 1),
     out: Path = typer.Option(None, help="Run folder (default: runs/<timestamp>)."),
-    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (other options are ignored)."),
+    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (no other options)."),
 ) -> None:
     """Train, test against the baselines, save; with no options, on the embedded JapaneseVowels."""
     if ctx.invoked_subcommand is not None:
@@ -182,6 +182,7 @@ def classify(
     common.one_thread()
     shown = common.console()
     if resume is not None:
+        common.check_resume_alone(ctx)
         settings = common.read_settings(resume, COMMAND, ClassifySettings)
         classified = read_data(settings)
         common.check_resumable(resume, settings.fingerprint, common.fingerprint(settings.data, settings.test))

@@ -14,6 +14,7 @@ import typing
 from datetime import datetime
 from pathlib import Path
 
+import typer
 from rich.console import Console
 
 from lstmkit.errors import DataError, OutputPathError, ParameterError
@@ -31,6 +32,19 @@ def one_thread() -> None:
     import torch
 
     torch.set_num_threads(1)
+
+
+def check_resume_alone(ctx: typer.Context) -> None:
+    """--resume repeats a run with its recorded settings: refuse other options rather than ignore them."""
+    given = [
+        f"--{name.replace('_', '-')}"
+        for name in ctx.params
+        if name != "resume" and getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    ]
+    if given:
+        raise ParameterError(
+            f"--resume continues a run with the settings in its run.json; drop {', '.join(given)} (or start a new run)"
+        )
 
 
 def check_run_folder(out: Path | None) -> Path:

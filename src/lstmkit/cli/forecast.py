@@ -147,7 +147,7 @@ def forecast(
     seed: int = typer.Option(0, min=0, max=2**63 - 1),
     fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
     out: Path = typer.Option(None, help="Run folder (default: runs/<timestamp>)."),
-    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (other options are ignored)."),
+    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (no other options)."),
 ) -> None:
     """Backtest, fit and forecast; with no options, on the embedded airline series."""
     if ctx.invoked_subcommand is not None:
@@ -155,6 +155,7 @@ def forecast(
     common.one_thread()
     console = common.console()
     if resume is not None:
+        common.check_resume_alone(ctx)
         settings = common.read_settings(resume, COMMAND, ForecastSettings)
         frame = read_series(settings).frame
         common.check_resumable(resume, settings.fingerprint, common.fingerprint(settings.data))

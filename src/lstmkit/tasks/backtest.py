@@ -54,6 +54,27 @@ def _fold(template: Forecaster, frame: pd.DataFrame, origin: int, period: int, w
     )
 
 
+FOLD_COLUMNS = ("actual", "lstm", "lower", "upper", "naive", "seasonal_naive")
+
+
+def _read_fold(file: Path, index: pd.Index) -> pd.DataFrame:
+    """A finished fold's forecasts as written by ``backtest``; a DataError naming the file if they are not."""
+    try:
+        payload = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DataError(f"{file}: not a readable JSON file ({error}); delete it to redo the fold") from None
+    ok = isinstance(payload, dict) and set(payload) == set(FOLD_COLUMNS)
+    ok = ok and all(
+        isinstance(v, list) and len(v) == len(index) and all(isinstance(x, int | float) for x in v)
+        for v in payload.values()
+    )
+    if not ok:
+        raise DataError(
+            f"{file}: expected {len(index)} numbers under each of {', '.join(FOLD_COLUMNS)}; delete it to redo the fold"
+        )
+    return pd.DataFrame(payload, index=index)[list(FOLD_COLUMNS)]
+
+
 def backtest(
     template: Forecaster,
     series,
@@ -85,7 +106,7 @@ def backtest(
         fold_dir = None if workdir is None else Path(workdir) / f"fold{k + 1}"
         done = None if fold_dir is None else fold_dir / "forecasts.json"
         if done is not None and done.exists():  # a fold finished before an interruption
-            forecasts = pd.DataFrame(json.loads(done.read_text()), index=frame.index[origin : origin + horizon])
+            forecasts = _read_fold(done, frame.index[origin : origin + horizon])
         else:
             forecasts = _fold(template, frame, origin, period, fold_dir)
             if done is not None:  # Python's float repr round-trips exactly, so a resume scores the same numbers

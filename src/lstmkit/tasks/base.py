@@ -22,38 +22,14 @@ from typing import Any, ClassVar
 import torch
 from sklearn.base import BaseEstimator
 
-from lstmkit.errors import CheckpointError, NotFittedError, OutputPathError, ParameterError
+from lstmkit.checks import check_integer, check_number
+from lstmkit.errors import CheckpointError, NotFittedError, OutputPathError
 from lstmkit.files import check_output_path
 from lstmkit.training import TrainConfig, Trainer
 from lstmkit.training.checkpoint import is_checkpoint, load_checkpoint, resume_point, save_checkpoint
 
 FORMAT_VERSION = 1
 KINDS: dict[str, type[SequenceEstimator]] = {}  # saved "kind" -> estimator class
-
-
-def check_integer(name: str, value, low: int | None = None, high: int | None = None, optional: bool = False) -> None:
-    """A ParameterError unless ``value`` is an int in [low, high] (or None when ``optional``)."""
-    if optional and value is None:
-        return
-    bounds = f" in [{low}, {'inf' if high is None else high}]" if low is not None else ""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ParameterError(f"expected {name} to be an integer{bounds}, got {value!r} ({type(value).__name__})")
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise ParameterError(f"expected {name} to be an integer{bounds}, got {value}")
-
-
-def check_number(name: str, value, low: float, high: float, low_open: bool = False, high_open: bool = False) -> None:
-    """A ParameterError unless ``value`` is a finite real number in the interval given."""
-    interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ParameterError(f"expected {name} to be a number in {interval}, got {value!r}")
-    if value < low or value > high or (low_open and value == low) or (high_open and value == high):
-        raise ParameterError(f"expected {name} in {interval}, got {value}")
-
-
-def check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ParameterError(f"unknown {name} {value!r}; expected one of {', '.join(map(repr, choices))}")
 
 
 class SequenceEstimator(BaseEstimator):

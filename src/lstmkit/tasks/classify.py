@@ -21,13 +21,14 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 
+from lstmkit.checks import check_choice, check_integer, check_number
 from lstmkit.data.scaling import ChannelStandardizer
 from lstmkit.data.sequences import as_sequences, pad_sequences, stack_frames
 from lstmkit.data.splits import stratified_split
 from lstmkit.data.tokenize import TOKENIZERS, tokenizer
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError, TrainingError
-from lstmkit.tasks.base import SequenceEstimator, check_choice, check_integer, check_number
+from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.modules import CELLS, POOLINGS, ClassifierNet, SequenceEncoder
 from lstmkit.trace import GateTrace
 

@@ -22,12 +22,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lstmkit.checks import check_choice, check_integer, check_number
 from lstmkit.data.scaling import WindowScaling
 from lstmkit.data.series import index_frequency, to_frame, to_numeric
 from lstmkit.data.series import seasonal_period as infer_seasonal_period
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import DataError, ParameterError, TrainingError
-from lstmkit.tasks.base import SequenceEstimator, check_choice, check_integer, check_number
+from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.losses import PinballLoss
 from lstmkit.tasks.metrics import all_metrics
 from lstmkit.tasks.modules import CELLS, QuantileNet

@@ -47,6 +47,9 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], state: d
     """Write ``tensors`` (name -> tensor) and ``state`` (JSON-serializable) as the checkpoint ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):  # left by a process killed while writing
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
     blob = save_tensors({name: t.detach().cpu().contiguous() for name, t in tensors.items()})
     header = {"format": FORMAT, "version": VERSION, "tensors_sha256": hashlib.sha256(blob).hexdigest(), "state": state}
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))

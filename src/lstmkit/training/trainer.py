@@ -25,7 +25,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from lstmkit.errors import DataError, ParameterError, TrainingError
+from lstmkit.checks import check_choice, check_integer, check_number
+from lstmkit.errors import CheckpointError, DataError, OutputPathError, ParameterError, TrainingError
+from lstmkit.files import check_output_path
 from lstmkit.training import distributed
 from lstmkit.training.callbacks import Callback
 from lstmkit.training.checkpoint import last_checkpoint, load_checkpoint, save_checkpoint
@@ -66,23 +68,27 @@ class TrainConfig:
     progress: bool | None = None  # None: a progress bar on a terminal, log lines otherwise
 
     def __post_init__(self):
-        checks = [
-            (self.epochs >= 1, f"expected epochs >= 1, got {self.epochs}"),
-            (self.batch_size >= 1, f"expected batch_size >= 1, got {self.batch_size}"),
-            (self.lr > 0, f"expected lr > 0, got {self.lr}"),
-            (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}; expected one of {OPTIMIZERS}"),
-            (self.lr_schedule in SCHEDULES, f"unknown lr_schedule {self.lr_schedule!r}; expected one of {SCHEDULES}"),
-            (self.nonfinite in ("raise", "skip"), f"expected nonfinite 'raise' or 'skip', got {self.nonfinite!r}"),
-            (
-                self.clip_grad_norm is None or self.clip_grad_norm > 0,
-                f"expected clip_grad_norm > 0 or None, got {self.clip_grad_norm}",
-            ),
-            (self.checkpoint_every is None or self.checkpoint_every >= 1, "expected checkpoint_every >= 1 or None"),
-            (self.max_steps is None or self.max_steps >= 1, f"expected max_steps >= 1 or None, got {self.max_steps}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ParameterError(message)
+        check_integer("epochs", self.epochs, 1)
+        check_integer("max_steps", self.max_steps, 1, optional=True)
+        check_integer("batch_size", self.batch_size, 1)
+        check_number("lr", self.lr, 0.0, math.inf, low_open=True, high_open=True)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_number("momentum", self.momentum, 0.0, 1.0)
+        check_number("weight_decay", self.weight_decay, 0.0, math.inf, high_open=True)
+        if self.clip_grad_norm is not None:
+            check_number("clip_grad_norm", self.clip_grad_norm, 0.0, math.inf, low_open=True, high_open=True)
+        check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
+        check_integer("lr_step_epochs", self.lr_step_epochs, 1)
+        check_number("lr_gamma", self.lr_gamma, 0.0, 1.0, low_open=True)
+        check_integer("early_stopping_patience", self.early_stopping_patience, 1, optional=True)
+        check_number("min_delta", self.min_delta, 0.0, math.inf, high_open=True)
+        check_choice("nonfinite", self.nonfinite, ("raise", "skip"))
+        check_integer("seed", self.seed, 0, 2**63 - 1)
+        check_integer("checkpoint_every", self.checkpoint_every, 1, optional=True)
+        if self.checkpoint_dir is not None:
+            check_output_path(self.checkpoint_dir, "checkpoint folder")
+            if Path(self.checkpoint_dir).exists() and not Path(self.checkpoint_dir).is_dir():
+                raise OutputPathError(f"{self.checkpoint_dir}: not a folder; expected a folder for the checkpoints")
 
 
 class Trainer:
@@ -197,7 +203,11 @@ class Trainer:
 
     def _restore(self, path, model, optimizer, scheduler) -> tuple[int, int, list[float]]:
         tensors, state = load_checkpoint(path)
-        model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        try:
+            model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[1:2] or [str(error)]
+            raise CheckpointError(f"{path}: a checkpoint of another model ({first[0].strip()})") from None
         optimizer_from_flat(optimizer, tensors, state["optimizer"])
         if scheduler is not None and state["scheduler"] is not None:
             scheduler.load_state_dict(state["scheduler"])
