@@ -80,6 +80,11 @@ def read_csv(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: not a CSV file ({str(error).splitlines()[0]})") from None
     if frame.empty:
         raise DataError(f"{path}: a header ({shorten(', '.join(map(str, frame.columns)))}) but no data lines")
+    if not isinstance(frame.index, pd.RangeIndex):  # pandas made the extra leading fields an index
+        raise DataError(
+            f"{path}: data lines have more fields than the header's {frame.shape[1]} columns "
+            f"({shorten(', '.join(map(str, frame.columns)))}); decimal commas? quote such values or use a dot"
+        )
     if all(_is_number(column) for column in frame.columns):
         raise DataError(
             f"{path}: the first line ({shorten(', '.join(map(str, frame.columns)))}) holds numbers, not column names; "
