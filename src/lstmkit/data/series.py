@@ -6,6 +6,9 @@ header, so data row k is line k + 1), says what was expected, and what came.
 
 from __future__ import annotations
 
+import csv
+import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +73,12 @@ def read_csv(path: str | Path) -> pd.DataFrame:
         raise DataError(f"{path}: the first line is {len(header):,} bytes long; expected a CSV header line")
     if b"\x00" in raw[:4096]:
         raise DataError(f"{path}: not a CSV file (it holds binary data)")
+    names = next(csv.reader(io.StringIO(header.decode("utf-8", errors="replace"), newline="")), [])
+    repeated = sorted({n.strip() for n in names if [m.strip() for m in names].count(n.strip()) > 1})
+    if repeated:
+        raise DataError(
+            f"{path}: the header names {shorten(', '.join(repeated))} more than once; expected unique names"
+        )
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -157,14 +166,27 @@ def _time_index(values: pd.Series, name: str, source: str) -> pd.Index:
                 "expected dates or integer time steps"
             )
         return pd.Index(numbers.astype(np.int64), name=name)
-    try:
-        stamps = pd.to_datetime(values, errors="coerce")
-    except ValueError:  # offsets differ between rows
-        stamps = pd.to_datetime(values, errors="coerce", utc=True)
+    stamps = _dates(values, utc=False)
+    if stamps is None:  # offsets differ between rows (daylight saving): compare them in UTC
+        stamps = _dates(values, utc=True)
     bad = np.flatnonzero(stamps.isna().to_numpy())
     if len(bad):
         raise DataError(f"{source}: time column {name!r} has values that are not dates at lines {_lines(bad)}")
     return pd.DatetimeIndex(stamps, name=name)
+
+
+def _dates(values: pd.Series, utc: bool) -> pd.Series | None:
+    """Text as dates (NaT where a value is not one): ISO 8601 first, else pandas' inference; None when the
+    values carry different UTC offsets and ``utc`` is off."""
+    try:
+        stamps = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=utc)
+        if stamps.isna().any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "could not infer format": each value parsed alone
+                stamps = pd.to_datetime(values, errors="coerce", utc=utc)
+    except ValueError:
+        return None
+    return stamps
 
 
 def _date_column(frame: pd.DataFrame) -> str | None:

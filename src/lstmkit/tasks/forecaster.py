@@ -280,10 +280,12 @@ class Forecaster(SequenceEstimator):
                 f"covariates {self.columns_[1:]}: fit with horizon={horizon} instead"
             )
         values, blocks = tail.to_numpy(), []
-        while sum(len(b) for b in blocks) < horizon:
+        while True:
             block = self._quantiles(values[None, -self.lookback_ :])[0]  # (horizon, Q)
             blocks.append(block)
-            values = np.concatenate([values, block[:, [self._median]]])
+            if sum(len(b) for b in blocks) >= horizon:
+                break
+            values = np.concatenate([values, block[:, [self._median]]])  # univariate: the medians feed the next block
         quantiles = np.concatenate(blocks)[:horizon]
         return pd.DataFrame(
             {"forecast": quantiles[:, self._median], "lower": quantiles[:, 0], "upper": quantiles[:, -1]},
