@@ -2,7 +2,8 @@
 
 Every user-facing check raises one of these with a message that says what was expected and
 what came, e.g. ``expected x of shape (T, N, 3), got (5, 7)``. All subclass ``LstmkitError``
-and the built-in exception a caller would naturally catch (``ValueError`` for bad values).
+and the built-in exception a caller would naturally catch (``ValueError`` for bad values), and where
+torch.nn raises another type for the same mistake, that type too (``TypeError``, ``RuntimeError``).
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ class LstmkitError(Exception):
     """Base class of every error lstmkit raises on purpose."""
 
 
-class ShapeError(LstmkitError, ValueError):
-    """An array has the wrong rank or size."""
+class ShapeError(LstmkitError, ValueError, RuntimeError):
+    """An array has the wrong rank or size. Also a RuntimeError, the type torch.nn raises for a tensor of the wrong
+    shape, so code written against torch.nn catches it unchanged."""
 
 
 class ParameterError(LstmkitError, ValueError):
     """A parameter dict has missing or unexpected keys, or an option has a bad value."""
+
+
+class ParameterTypeError(ParameterError, TypeError):
+    """An option of the wrong type (``bias=0``, ``input_size=3.0``): also the TypeError torch.nn raises for it."""
 
 
 class UnknownCellError(ParameterError):

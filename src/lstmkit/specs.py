@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lstmkit.errors import ParameterError, UnknownCellError
+from lstmkit.errors import ParameterError, ParameterTypeError, UnknownCellError
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,11 @@ def check_sizes(kind: str, input_size, hidden_size, num_layers, proj_size) -> Ce
         ("num_layers", num_layers, 1),
         ("proj_size", proj_size, 0),
     ):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ParameterTypeError(
+                f"expected {name} to be an integer >= {low}, got {value!r} of type {type(value).__name__}"
+            )
+        if value < low:
             raise ParameterError(f"expected {name} to be an integer >= {low}, got {value!r}")
     if proj_size and not spec.supports_projection:
         raise ParameterError(f"proj_size is supported by the LSTM kinds only, got proj_size={proj_size} for {kind!r}")

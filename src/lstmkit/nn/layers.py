@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from lstmkit import specs
-from lstmkit.errors import DataError, ParameterError, ShapeError
+from lstmkit.errors import DataError, ParameterError, ParameterTypeError, ShapeError
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn import backends, dropout, parameters
 from lstmkit.nn.backends import fast, fused, native
@@ -55,6 +55,11 @@ class _RecurrentLayer(nn.Module):
     ):
         super().__init__()
         get_spec(cell)
+        for name, value in (("bias", bias), ("batch_first", batch_first)):
+            if not isinstance(value, bool):
+                raise ParameterTypeError(
+                    f"expected {name} to be True or False, got {value!r} of type {type(value).__name__}"
+                )
         if cell not in self.cells:
             raise ParameterError(f"{type(self).__name__} takes cell in {self.cells}, got {cell!r}")
         parameters.check_sizes(
