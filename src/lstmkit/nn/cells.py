@@ -22,7 +22,7 @@ from lstmkit.specs import RecurrentConfig
 FUSED_CELLS = {"lstm": _VF.lstm_cell, "gru": _VF.gru_cell, "rnn": _VF.rnn_tanh_cell, "rnn_relu": _VF.rnn_relu_cell}
 
 
-class _Cell(nn.Module):
+class RecurrentCell(nn.Module):
     cells: tuple[str, ...] = ()
 
     def __init__(
@@ -111,7 +111,7 @@ class _Cell(nn.Module):
         return state if batched else tuple(s.squeeze(0) for s in state)
 
 
-class LSTMCell(_Cell):
+class LSTMCell(RecurrentCell):
     """One LSTM step: ``(h_1, c_1) = cell(x, (h_0, c_0))``; ``cell=`` as in ``lstmkit.nn.LSTM``."""
 
     cells = ("lstm", "peephole", "coupled", "layernorm")
@@ -134,7 +134,7 @@ class LSTMCell(_Cell):
         return self._step(input, hx)
 
 
-class GRUCell(_Cell):
+class GRUCell(RecurrentCell):
     """One GRU step: ``h_1 = cell(x, h_0)``."""
 
     cells = ("gru",)
@@ -146,7 +146,7 @@ class GRUCell(_Cell):
         return self._step(input, hx)[0]
 
 
-class RNNCell(_Cell):
+class RNNCell(RecurrentCell):
     """One vanilla RNN step: ``h_1 = cell(x, h_0)`` with tanh or relu."""
 
     cells = ("rnn", "rnn_relu")

@@ -14,19 +14,19 @@ from torch import nn
 
 from lstmkit import reference as ref
 from lstmkit.errors import ParameterError, ShapeError
-from lstmkit.nn.cells import _Cell
-from lstmkit.nn.layers import GRU, LSTM, RNN, _RecurrentLayer
+from lstmkit.nn.cells import RecurrentCell
+from lstmkit.nn.layers import GRU, LSTM, RNN, RecurrentLayer
 
 _TORCH_CLASSES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN, "rnn_relu": nn.RNN}
 
 
 def _reference_key(module: nn.Module, name: str) -> str:
-    return name if isinstance(module, _RecurrentLayer) else f"{name}_l0"
+    return name if isinstance(module, RecurrentLayer) else f"{name}_l0"
 
 
-def to_reference(module: _RecurrentLayer | _Cell, dtype=np.float64) -> dict[str, np.ndarray]:
+def to_reference(module: RecurrentLayer | RecurrentCell, dtype=np.float64) -> dict[str, np.ndarray]:
     """The parameters of an lstmkit.nn layer or cell as a reference parameter dict (``_l0`` added for cells)."""
-    if not isinstance(module, _RecurrentLayer | _Cell):
+    if not isinstance(module, RecurrentLayer | RecurrentCell):
         raise ParameterError(f"expected an lstmkit.nn layer or cell, got {type(module).__name__}")
     return {
         _reference_key(module, name): value.detach().cpu().numpy().astype(dtype)
@@ -35,7 +35,9 @@ def to_reference(module: _RecurrentLayer | _Cell, dtype=np.float64) -> dict[str,
 
 
 @torch.no_grad()
-def load_reference(module: _RecurrentLayer | _Cell, params: dict[str, np.ndarray]) -> _RecurrentLayer | _Cell:
+def load_reference(
+    module: RecurrentLayer | RecurrentCell, params: dict[str, np.ndarray]
+) -> RecurrentLayer | RecurrentCell:
     """Copy a reference parameter dict into ``module`` (checked by name and shape); returns the module."""
     config = ref.infer_config(module.cell, params)
     if config != module.config:
@@ -52,9 +54,9 @@ def _shared_options(module: nn.Module) -> dict:
     return {name: getattr(module, name) for name in names} | {"device": weight.device, "dtype": weight.dtype}
 
 
-def to_torch(module: _RecurrentLayer) -> nn.Module:
+def to_torch(module: RecurrentLayer) -> nn.Module:
     """An equivalent ``torch.nn.LSTM/GRU/RNN`` with the same weights (vanilla cells only)."""
-    if not isinstance(module, _RecurrentLayer) or module.cell not in _TORCH_CLASSES:
+    if not isinstance(module, RecurrentLayer) or module.cell not in _TORCH_CLASSES:
         raise ParameterError(
             f"torch.nn has the vanilla LSTM, GRU and RNN only, got {getattr(module, 'cell', module)!r}"
         )
@@ -68,7 +70,7 @@ def to_torch(module: _RecurrentLayer) -> nn.Module:
     return target
 
 
-def from_torch(source: nn.LSTM | nn.GRU | nn.RNN, **options) -> _RecurrentLayer:
+def from_torch(source: nn.LSTM | nn.GRU | nn.RNN, **options) -> RecurrentLayer:
     """An lstmkit.nn layer with the weights of a torch.nn one; ``options`` add lstmkit's keywords."""
     common = _shared_options(source)
     if isinstance(source, nn.LSTM):

@@ -14,11 +14,11 @@ import torch
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn.backends import native
 from lstmkit.nn.functional import reverse_time
-from lstmkit.nn.layers import _RecurrentLayer
+from lstmkit.nn.layers import RecurrentLayer
 
 
 def state_gradients(
-    layer: _RecurrentLayer, x: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tensor], lengths=None
+    layer: RecurrentLayer, x: torch.Tensor, loss: Callable[[torch.Tensor], torch.Tensor], lengths=None
 ) -> dict[str, np.ndarray]:
     """{"dh": (L*D, T, N, P), "dc": (L*D, T, N, H) for LSTM kinds}: dL/dh_t and dL/dc_t.
 
@@ -30,8 +30,8 @@ def state_gradients(
     config = layer.config
     T, N = x.shape[:2]
     lengths_t = None if lengths is None else torch.as_tensor(lengths, device=x.device)
-    state = tuple(torch.zeros(shape, dtype=x.dtype, device=x.device) for shape in layer._state_shapes(N))
-    out, _, records = native.run(config, layer._layer_weights(), x, state, lengths_t, DropoutMasks(), record=True)
+    state = tuple(torch.zeros(shape, dtype=x.dtype, device=x.device) for shape in layer.state_shapes(N))
+    out, _, records = native.run(config, layer.layer_weights(), x, state, lengths_t, DropoutMasks(), record=True)
     parts = ["dh", "dc"] if config.spec.has_cell_state else ["dh"]
     fields = {"dh": -1, "dc": -2}
     tensors = [step for _, recorded in records for part in parts for step in recorded[fields[part]]]

@@ -23,13 +23,13 @@ from lstmkit import specs
 from lstmkit.errors import DataError, ParameterError, ParameterTypeError, ShapeError
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn import backends, dropout, parameters
-from lstmkit.nn.backends import fast, fused, native
+from lstmkit.nn.backends import fused
 from lstmkit.nn.functional import reverse_time
 from lstmkit.specs import RecurrentConfig, get_spec, param_name
 from lstmkit.trace import GateTrace
 
 
-class _RecurrentLayer(nn.Module):
+class RecurrentLayer(nn.Module):
     """What LSTM, GRU and RNN share: parameters, argument checks, input handling, dispatch."""
 
     cells: tuple[str, ...] = ()
@@ -37,6 +37,7 @@ class _RecurrentLayer(nn.Module):
     def __init__(
         self,
         cell: str,
+        *,
         input_size: int,
         hidden_size: int,
         num_layers: int,
@@ -74,9 +75,9 @@ class _RecurrentLayer(nn.Module):
         )
         specs.check_gate_biases(cell, bias, forget_bias, input_bias)
         self.backend = backends.check_backend(backend)
-        if backend in ("fused", "fast"):  # refuse at construction what the chosen backend can never run
+        if backend != "auto":  # refuse at construction what the chosen backend can never run
             config = RecurrentConfig(cell, input_size, hidden_size, num_layers, bidirectional, bias, proj_size)
-            backends.choose(backend, config, bool(recurrent_dropout or zoneout), False, False)
+            backends.choose(backend, backends.Call(config, stochastic_recurrence=bool(recurrent_dropout or zoneout)))
         self.cell = cell
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
@@ -108,8 +109,7 @@ class _RecurrentLayer(nn.Module):
         options += [f"{k}={getattr(self, k)!r}" for k, v in defaults.items() if getattr(self, k) != v]
         return ", ".join([*options, f"cell={self.cell!r}"])
 
-    @property
-    def _flat_weights(self) -> list[Tensor]:
+    def flat_weights(self) -> list[Tensor]:
         """The parameters in torch.nn's flat order (what torch's kernels take)."""
         return [
             getattr(self, name)
@@ -117,7 +117,7 @@ class _RecurrentLayer(nn.Module):
             if name.split("_l")[0] in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
         ]
 
-    def _layer_weights(self) -> list[dict[str, Tensor | None]]:
+    def layer_weights(self) -> list[dict[str, Tensor | None]]:
         """Per layer and direction, the parameters under base names; absent biases as None."""
         spec = self.config.spec
         bases = ["weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr", *(e.name for e in spec.extra_params)]
@@ -129,7 +129,7 @@ class _RecurrentLayer(nn.Module):
 
     # ---- input handling ------------------------------------------------------------------------
 
-    def _state_shapes(self, N: int) -> list[tuple[int, int, int]]:
+    def state_shapes(self, N: int) -> list[tuple[int, int, int]]:
         LD = self.num_layers * self.config.num_directions
         shapes = [(LD, N, self.config.state_size)]
         if self.config.spec.has_cell_state:
@@ -137,7 +137,7 @@ class _RecurrentLayer(nn.Module):
         return shapes
 
     def _check_state(self, hx, N: int, batched: bool, x: Tensor) -> tuple[Tensor, ...]:
-        shapes = self._state_shapes(N)
+        shapes = self.state_shapes(N)
         if hx is None:
             return tuple(torch.zeros(s, dtype=x.dtype, device=x.device) for s in shapes)
         has_cell = self.config.spec.has_cell_state
@@ -205,10 +205,12 @@ class _RecurrentLayer(nn.Module):
         """
         packed = isinstance(input, PackedSequence)
         stochastic = self.training and bool(self.recurrent_dropout or self.zoneout)
+        call = backends.Call(self.config, stochastic, return_gates, masks is not None)
+        backend = backends.choose(self.backend, call)
         if packed:
             if lengths is not None:
                 raise ParameterError("give lengths or a PackedSequence, not both")
-            if backends.choose(self.backend, self.config, stochastic, return_gates, masks is not None) == "fused":
+            if backend.name == "fused":
                 return self._forward_packed(input, hx)
             x, lengths = pad_packed_sequence(input)
             batched = True
@@ -225,19 +227,15 @@ class _RecurrentLayer(nn.Module):
             lengths = self._check_lengths(lengths, T, N, x.device)
         state = self._check_state(hx, N, batched, x)
 
-        backend = backends.choose(self.backend, self.config, stochastic, return_gates, masks is not None)
-        if backend == "fused":
-            out, final = fused.run(self.config, self._flat_weights, x, state, lengths, self.dropout, self.training)
-            records = None
+        if not backend.takes_masks:
+            masks = None
+        elif masks is not None:
+            masks = dropout.check_masks(self.config, masks, x)
+        elif self.training:
+            masks = dropout.sample_masks(self.config, x, self.dropout, self.recurrent_dropout, self.zoneout)
         else:
-            if masks is not None:
-                masks = dropout.check_masks(self.config, masks, x)
-            elif self.training:
-                masks = dropout.sample_masks(self.config, x, self.dropout, self.recurrent_dropout, self.zoneout)
-            else:
-                masks = DropoutMasks()
-            run = fast.run if backend == "fast" else native.run
-            out, final, records = run(self.config, self._layer_weights(), x, state, lengths, masks, return_gates)
+            masks = DropoutMasks()
+        out, final, records = backend.run(self, x, state, lengths, masks, return_gates)
 
         if packed:
             out = pack_padded_sequence(out, lengths.cpu(), enforce_sorted=False)
@@ -258,7 +256,7 @@ class _RecurrentLayer(nn.Module):
                 f"expected packed data of shape (sum of lengths, {self.input_size}), got {tuple(data.shape)}"
             )
         state = self._check_state(hx, int(input.batch_sizes[0]), True, data)
-        out, final = fused.run_packed(self.config, self._flat_weights, input, state, self.dropout, self.training)
+        out, final = fused.run_packed(self.config, self.flat_weights(), input, state, self.dropout, self.training)
         return out, (final if self.config.spec.has_cell_state else final[0])
 
     def _trace(self, records, lengths, T: int, N: int, device) -> GateTrace:
@@ -285,7 +283,7 @@ def _in_sequence_order(steps: list[Tensor] | Tensor, reverse: bool, lengths: Ten
     return reverse_time(stacked, lengths) if reverse else stacked
 
 
-class LSTM(_RecurrentLayer):
+class LSTM(RecurrentLayer):
     """Drop-in ``torch.nn.LSTM`` with cell variants, recurrent dropout, zoneout and gate traces.
 
     Cells (``cell=``), with x_t the input, a_t = W_ih x_t + b_ih + W_hh h_{t-1} + b_hh split in gate order:
@@ -325,25 +323,25 @@ class LSTM(_RecurrentLayer):
     ):
         super().__init__(
             cell,
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            device,
-            dtype,
-            recurrent_dropout,
-            zoneout,
-            forget_bias,
-            input_bias,
-            backend,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            proj_size=proj_size,
+            device=device,
+            dtype=dtype,
+            recurrent_dropout=recurrent_dropout,
+            zoneout=zoneout,
+            forget_bias=forget_bias,
+            input_bias=input_bias,
+            backend=backend,
         )
 
 
-class GRU(_RecurrentLayer):
+class GRU(RecurrentLayer):
     """Drop-in ``torch.nn.GRU`` (gates r, z, n; r multiplies W_hn h + b_hn) with recurrent dropout,
     zoneout, lengths and gate traces."""
 
@@ -368,25 +366,25 @@ class GRU(_RecurrentLayer):
     ):
         super().__init__(
             "gru",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            device,
-            dtype,
-            recurrent_dropout,
-            zoneout,
-            None,
-            None,
-            backend,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            proj_size=proj_size,
+            device=device,
+            dtype=dtype,
+            recurrent_dropout=recurrent_dropout,
+            zoneout=zoneout,
+            forget_bias=None,
+            input_bias=None,
+            backend=backend,
         )
 
 
-class RNN(_RecurrentLayer):
+class RNN(RecurrentLayer):
     """Drop-in ``torch.nn.RNN``: h_t = tanh (or relu) of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh."""
 
     cells = ("rnn", "rnn_relu")
@@ -413,20 +411,20 @@ class RNN(_RecurrentLayer):
             raise ParameterError(f"expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(
             "rnn" if nonlinearity == "tanh" else "rnn_relu",
-            input_size,
-            hidden_size,
-            num_layers,
-            bias,
-            batch_first,
-            dropout,
-            bidirectional,
-            proj_size,
-            device,
-            dtype,
-            recurrent_dropout,
-            zoneout,
-            None,
-            None,
-            backend,
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bias=bias,
+            batch_first=batch_first,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            proj_size=proj_size,
+            device=device,
+            dtype=dtype,
+            recurrent_dropout=recurrent_dropout,
+            zoneout=zoneout,
+            forget_bias=None,
+            input_bias=None,
+            backend=backend,
         )
         self.nonlinearity = nonlinearity

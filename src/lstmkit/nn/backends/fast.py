@@ -303,8 +303,10 @@ class _Direction(torch.autograd.Function):
         )
 
 
-def _run_direction(cell, p: dict, x: Tensor, state, keep, recurrent_mask, record: bool, kind: str):
-    """Drop-in for ``native._run_direction`` (same arguments; recorded fields come whole, (T, N, .))."""
+def run_direction(cell, p: dict, x: Tensor, *, state, keep, recurrent_mask, record: bool, kind: str):
+    """Drop-in for ``native.run_direction`` (same arguments; recorded fields come whole, (T, N, .)).
+
+    ``_Direction.apply`` takes its inputs positionally: torch's ``Function.apply`` accepts no keywords."""
     keep_h, keep_c = (k.contiguous() for k in keep) if keep is not None else (None, None)
     recurrent_mask = None if recurrent_mask is None else recurrent_mask.contiguous()
     out, h_T, c_T, acts, c_seq = _Direction.apply(
@@ -333,7 +335,7 @@ def _run_direction(cell, p: dict, x: Tensor, state, keep, recurrent_mask, record
     return out, (h_T, c_T), recorded
 
 
-def supports(config: RecurrentConfig) -> str | None:
+def why_not(config: RecurrentConfig) -> str | None:
     """Why the fast backend cannot run ``config``, or None if it can."""
     if config.kind not in KINDS:
         return f"cell {config.kind!r} (the fast backend has {', '.join(map(repr, KINDS))})"
@@ -344,5 +346,5 @@ def supports(config: RecurrentConfig) -> str | None:
 
 def run(config: RecurrentConfig, weights: list[dict], x: Tensor, state, lengths, masks: DropoutMasks, record: bool):
     """As ``native.run``, with the hand-written per-direction Function."""
-    runner = partial(_run_direction, kind=config.kind)
-    return native.run(config, weights, x, state, lengths, masks, record, run_direction=runner)
+    runner = partial(run_direction, kind=config.kind)
+    return native.run(config, weights, x, state, lengths, masks, record, per_direction=runner)

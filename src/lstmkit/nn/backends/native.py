@@ -19,10 +19,11 @@ Record = tuple[bool, list[list[Tensor] | Tensor]]  # (reverse, per field its T s
 # processing order: gates, c (LSTM kinds), h)
 
 
-def _run_direction(
+def run_direction(
     cell: TorchCell,
     p: dict,
     x: Tensor,
+    *,
     state: State,
     keep: tuple[Tensor, ...] | None,
     recurrent_mask: Tensor | None,
@@ -72,18 +73,18 @@ def run(
     lengths: Tensor | None,
     masks: DropoutMasks,
     record: bool,
-    run_direction=None,
+    per_direction=None,
 ) -> tuple[Tensor, State, list[Record] | None]:
     """All layers and directions: x (T, N, H_in), state parts (L*D, N, .) -> out (T, N, D*P), state.
 
     ``weights[layer * D + direction]`` holds that layer's parameters under base names. With
     ``record``, also returns per layer and direction the very per-step tensors of the computation
     (gates, c, h; in the direction's processing order), so callers can trace them or differentiate the
-    output with respect to them. ``run_direction`` replaces the readable per-direction loop (the ``fast``
-    backend passes its own); it takes and returns what ``_run_direction`` does.
+    output with respect to them. ``per_direction`` replaces the readable per-direction loop ``run_direction``
+    (the ``fast`` backend passes its own); it takes and returns what ``run_direction`` does.
     """
     cell = CELLS[config.kind]
-    run_direction = run_direction or _run_direction
+    per_direction = per_direction or run_direction
     D = config.num_directions
     valid = None if lengths is None else (torch.arange(len(x), device=x.device)[:, None] < lengths)[:, :, None]
     finals, records = [], []
@@ -97,8 +98,14 @@ def run(
             xin = reverse_time(layer_input, lengths) if reverse else layer_input
             keep = _keep_masks(config, masks, k, valid, x, lengths, reverse)
             recurrent_mask = None if masks.recurrent is None else masks.recurrent[k]
-            out, final, recorded = run_direction(
-                cell, weights[k], xin, tuple(s[k] for s in state), keep, recurrent_mask, record
+            out, final, recorded = per_direction(
+                cell,
+                weights[k],
+                xin,
+                state=tuple(s[k] for s in state),
+                keep=keep,
+                recurrent_mask=recurrent_mask,
+                record=record,
             )
             if valid is not None:
                 out = out * valid  # padded outputs are zero
