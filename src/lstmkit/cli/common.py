@@ -145,23 +145,23 @@ def finite_json(value):
 
 
 def undefined_as_null(payload: dict, key: str, reason: str) -> dict:
-    """``payload`` with every NaN under ``key`` (a metric undefined for this data) as None, and ``reason`` recorded
-    under "notes" when there was one; other non-finite numbers stay, for ``write_json`` to refuse."""
+    """``payload`` with every non-finite number under ``key`` (a value undefined or overflowed for this data, alone
+    or in a list) as None, and ``reason`` recorded under "notes" when there was one; non-finite numbers elsewhere
+    stay, for ``write_json`` to refuse."""
     found = []
+
+    def null(value):
+        if isinstance(value, float) and not math.isfinite(value):
+            found.append(value)
+            return None
+        return [null(v) for v in value] if isinstance(value, list) else value
 
     def clean(value):
         if isinstance(value, list):
             return [clean(v) for v in value]
         if not isinstance(value, dict):
             return value
-        cleaned = {}
-        for name, item in value.items():
-            if name == key and isinstance(item, float) and math.isnan(item):
-                cleaned[name] = None
-                found.append(name)
-            else:
-                cleaned[name] = clean(item)
-        return cleaned
+        return {name: null(item) if name == key else clean(item) for name, item in value.items()}
 
     result = clean(payload)
     return result | {"notes": {key: reason}} if found else result

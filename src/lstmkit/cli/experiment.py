@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -12,10 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lstmkit.cli.common import check_new_file
+from lstmkit.cli.common import check_new_file, undefined_as_null, write_json
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.long_lag import TASKS, LongLagConfig, RunResult, compare
-from lstmkit.files import write_atomically
 
 experiment_app = typer.Typer(help="Runnable experiments with measured results.", no_args_is_help=True)
 
@@ -116,5 +114,6 @@ def long_lag(
             },
         }
     if json_out is not None:
-        write_atomically(json_out, json.dumps(payload, indent=2))
+        overflow = "null where the gradient norm overflowed float64 (an exploding gradient)"
+        write_json(json_out, undefined_as_null(payload, "grad_norms", overflow))
         console.print(f"results written to {json_out}")

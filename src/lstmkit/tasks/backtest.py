@@ -110,7 +110,9 @@ def backtest(
         else:
             forecasts = _fold(template, frame, origin, period, fold_dir)
             if done is not None:  # Python's float repr round-trips exactly, so a resume scores the same numbers
-                write_atomically(done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}))
+                write_atomically(
+                    done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}, allow_nan=False)
+                )
         insample = frame.iloc[:origin, 0].to_numpy()
         for model in MODELS:
             scores.append(

@@ -55,7 +55,7 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], state: d
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
         _write(tmp / TENSORS, blob)
-        _write(tmp / STATE, json.dumps(header, indent=1).encode())
+        _write(tmp / STATE, json.dumps(header, indent=1, allow_nan=False).encode())
         _fsync_dir(tmp)
         os.chmod(tmp, 0o755)  # mkdtemp creates 0700
         old = None

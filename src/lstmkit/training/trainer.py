@@ -272,6 +272,11 @@ class Trainer:
                 if c.max_steps is not None and self.step_ >= c.max_steps:
                     self.should_stop = True
                     break
+            if not losses and not self.should_stop:
+                raise TrainingError(
+                    f"every batch of epoch {epoch + 1} had a non-finite loss or gradient and was skipped; nothing "
+                    "was learned. Lower the learning rate or clip harder"
+                )
             logs = {"epoch": epoch + 1, "train_loss": distributed.mean(losses, world)}
             if val_dataset is not None:
                 logs |= self._evaluate(model, val_dataset, val_collate)
