@@ -121,6 +121,18 @@ def test_standardization_is_fit_on_the_training_part_only():
     np.testing.assert_allclose(classifier.standardizer_.std, steps.std(0))
 
 
+def test_class_weights_follow_the_training_part():
+    X, y = signed_sums(60)
+    y = np.where(np.arange(60) < 45, "common", "rare")
+    balanced = SequenceClassifier(class_weight="balanced", **QUICK).fit(X, y)
+    np.testing.assert_allclose(balanced.class_weight_, [60 / (2 * 45), 60 / (2 * 15)], rtol=1e-6)  # n / (K n_k)
+    chosen = SequenceClassifier(class_weight={"rare": 4.0}, **QUICK).fit(X, y)
+    np.testing.assert_array_equal(chosen.class_weight_, [1.0, 4.0])
+    assert SequenceClassifier(**QUICK).fit(X, y).class_weight_ is None
+    with pytest.raises(ParameterError, match="class_weight names"):
+        SequenceClassifier(class_weight={"unknown": 2.0}, **QUICK).fit(X, y)
+
+
 def test_works_inside_scikit_learn():
     X, y = signed_sums(60)
     scores = cross_val_score(SequenceClassifier(**QUICK), X, y, cv=3)

@@ -45,7 +45,8 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
 
     Fitted attributes: ``classes_`` (labels, sorted), ``input_kind_`` ("text" or "numeric"),
     ``vocabulary_`` (text) or ``standardizer_`` and ``n_channels_`` (numeric), ``model_`` (a
-    ``ClassifierNet``), ``history_`` (one dict per epoch, with ``val_accuracy``).
+    ``ClassifierNet``), ``history_`` (one dict per epoch, with ``val_accuracy``), ``class_weight_`` (the
+    cross-entropy weight of each class, or None).
     """
 
     kind = "SequenceClassifier"
@@ -186,7 +187,8 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             encoder=encoder, pooling=self.pooling, num_classes=len(self.classes_), dropout=self.dropout
         )
 
-    def _loss_weights(self, encoded: np.ndarray) -> torch.Tensor | None:
+    def _loss_weights(self, encoded: np.ndarray) -> np.ndarray | None:
+        """The cross-entropy weight of each class (order of ``classes_``): n / (K * n_k) for "balanced"."""
         if self.class_weight is None:
             return None
         if self.class_weight == "balanced":
@@ -198,7 +200,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
                     f"class_weight names {sorted(map(str, unknown))}, not among {self.classes_.tolist()}"
                 )
             weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist()])
-        return torch.tensor(weights, dtype=torch.float32)
+        return np.asarray(weights, dtype=np.float32)
 
     def fit(self, X, y, checkpoint_dir=None) -> SequenceClassifier:
         """Fit on cases ``X`` (texts or numeric sequences) and labels ``y``; with ``checkpoint_dir``, training
@@ -224,7 +226,10 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         targets = torch.from_numpy(encoded)
         torch.manual_seed(self.seed)
         model = self._build_model()
-        loss = torch.nn.CrossEntropyLoss(weight=self._loss_weights(encoded[train]))
+        self.class_weight_ = self._loss_weights(encoded[train])
+        loss = torch.nn.CrossEntropyLoss(
+            weight=None if self.class_weight_ is None else torch.tensor(self.class_weight_)
+        )
 
         def part(index):
             return None if index is None else (inputs[index], targets[index], lengths[index])
@@ -296,6 +301,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             "n_channels": None if text else self.n_channels_,
             "standardizer": None if text or self.standardizer_ is None else asdict(self.standardizer_),
             "history": self.history_,
+            "class_weight": None if self.class_weight_ is None else self.class_weight_.tolist(),
         }
 
     def _restore_fitted(self, state: dict) -> None:
@@ -309,3 +315,5 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             scaling = state["standardizer"]
             self.standardizer_ = None if scaling is None else ChannelStandardizer(**scaling)
         self.history_ = state["history"]
+        weights = state["class_weight"]
+        self.class_weight_ = None if weights is None else np.asarray(weights, dtype=np.float32)
