@@ -82,6 +82,9 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         "bogus-freq": lambda s: s.replace('"step": "MS"', '"step": "bogus"'),
         "kind": lambda s: s.replace('"kind": "Forecaster"', '"kind": "Teapot"'),
         "version": lambda s: s.replace('"format_version": 1', '"format_version": 99'),
+        "no-tail": lambda s: s.replace('"tail"', '"tale"'),
+        "two-names": lambda s: s.replace('"columns": [\n    "passengers"\n   ]', '"columns": ["a", "b"]'),
+        "null-state": lambda s: s.replace('"state": {', '"state": null, "was": {'),
     }.items():
         shutil.copytree(f / "model", d / name)
         state = (d / name / "state.json").read_text()
@@ -198,6 +201,9 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--model", bad_models["kind"]], "kind 'Teapot'"),
         (["--model", bad_models["version"]], "model format version 99"),
         (["--model", d / "tampered"], "do not match the checksum"),
+        (["--model", bad_models["no-tail"]], "not a consistent saved Forecaster (KeyError: 'tail')"),
+        (["--model", bad_models["two-names"]], "not a consistent saved Forecaster"),
+        (["--model", bad_models["null-state"]], "not a saved lstmkit model"),
         ([], "Missing option '--model'"),
     ]
     inspect = [

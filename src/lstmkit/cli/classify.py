@@ -172,9 +172,9 @@ def classify(
     epochs: int = typer.Option(
         100, min=1, help="Maximum epochs (early stopping on a validation part ends most sooner)."
     ),
-    seed: int = typer.Option(0, min=0, max=2**63 - 1),
-    out: Path = typer.Option(None, help="Run folder (default: runs/<timestamp>)."),
-    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (no other options)."),
+    seed: int = common.SEED,
+    out: Path = common.RUN_FOLDER,
+    resume: Path = common.RESUME,
 ) -> None:
     """Train, test against the baselines, save; with no options, on the embedded JapaneseVowels."""
     if ctx.invoked_subcommand is not None:

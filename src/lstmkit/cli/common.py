@@ -22,6 +22,11 @@ from lstmkit.files import check_output_path, write_atomically
 
 SETTINGS = "run.json"
 
+# Options every task command shares (typer reads an option's declaration from its default value).
+SEED = typer.Option(0, min=0, max=2**63 - 1, help="Seed of every random choice: the same seed, the same numbers.")
+RUN_FOLDER = typer.Option(None, help="A new (or empty) run folder (default: runs/<timestamp>).")
+RESUME = typer.Option(None, help="Continue the interrupted run in this folder (no other options).")
+
 
 def console() -> Console:
     return Console(width=None if sys.stdout.isatty() else 120)

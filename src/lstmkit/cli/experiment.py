@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lstmkit.cli.common import check_new_file, undefined_as_null, write_json
+from lstmkit.cli import common
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.long_lag import TASKS, LongLagConfig, RunResult, compare
 
@@ -58,7 +58,7 @@ def long_lag(
     batch_size: int = typer.Option(32),
     lr: float = typer.Option(1e-2, help="Adam learning rate."),
     forget_bias: float = typer.Option(None, help="Initial forget-gate bias of the LSTM (default: the task's)."),
-    seed: int = typer.Option(0, min=0, max=2**63 - 1),
+    seed: int = common.SEED,
     json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
 ) -> None:
     """Train the reference LSTM and vanilla RNN with the same budget on long-time-lag problems.
@@ -68,7 +68,7 @@ def long_lag(
     if task not in (*TASKS, "both"):
         raise ParameterError(f"unknown task {task!r}; expected one of {', '.join(TASKS)} or both")
     if json_out is not None:
-        check_new_file(json_out, "results")  # before the training, not after
+        common.check_new_file(json_out, "results")  # before the training, not after
     console = Console(width=None if sys.stdout.isatty() else 120)
     payload = {}
     for name in TASKS if task == "both" else (task,):
@@ -115,5 +115,5 @@ def long_lag(
         }
     if json_out is not None:
         overflow = "null where the gradient norm overflowed float64 (an exploding gradient)"
-        write_json(json_out, undefined_as_null(payload, "grad_norms", overflow))
+        common.write_json(json_out, common.undefined_as_null(payload, "grad_norms", overflow))
         console.print(f"results written to {json_out}")

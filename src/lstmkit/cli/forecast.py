@@ -144,10 +144,10 @@ def forecast(
     lookback: int = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24)."),
     epochs: int = typer.Option(300, min=1, help="Maximum training epochs (early stopping ends most runs sooner)."),
     folds: int = typer.Option(3, min=1, help="Rolling origins in the backtest."),
-    seed: int = typer.Option(0, min=0, max=2**63 - 1),
+    seed: int = common.SEED,
     fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
-    out: Path = typer.Option(None, help="Run folder (default: runs/<timestamp>)."),
-    resume: Path = typer.Option(None, help="Continue the interrupted run in this folder (no other options)."),
+    out: Path = common.RUN_FOLDER,
+    resume: Path = common.RESUME,
 ) -> None:
     """Backtest, fit and forecast; with no options, on the embedded airline series."""
     if ctx.invoked_subcommand is not None:

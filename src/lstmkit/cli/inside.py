@@ -40,7 +40,7 @@ def demo_gates(
     out: Path = typer.Option(None, help="A new folder for the pictures (default: runs/<timestamp>)."),
     length: int = typer.Option(30, min=5, help="Sequence length T."),
     epochs: int = typer.Option(30, min=1),
-    seed: int = typer.Option(0, min=0, max=2**63 - 1),
+    seed: int = common.SEED,
 ) -> None:
     """Train an LSTM, a GRU and a vanilla RNN on 'remember the first symbol' and draw them from the inside."""
     from lstmkit.experiments.gate_demo import run_gate_demo
