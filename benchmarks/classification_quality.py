@@ -42,6 +42,7 @@ SENTIMENT_SETTINGS = dict(
     embedding_dim=50,
     hidden_size=32,
     dropout=0.5,
+    token_dropout=0.1,
     lr=1e-2,
     weight_decay=1e-4,
     epochs=60,

@@ -111,6 +111,26 @@ def test_texts_use_a_vocabulary_built_on_the_training_part_only():
     assert classifier.predict(["never seen words only"]).shape == (1,)
 
 
+def test_word_dropout_replaces_tokens_by_unk_in_training_only():
+    from lstmkit.tasks.modules import SequenceEncoder
+
+    torch.manual_seed(0)
+    encoder = SequenceEncoder(vocab_size=50, embedding_dim=4, hidden_size=3, token_dropout=0.3)
+    ids = torch.randint(4, 50, (200, 30))
+    ids[:, 20:] = 0  # padding
+    seen = []
+    encoder.embedding.register_forward_pre_hook(lambda module, args: seen.append(args[0]))  # the ids it embeds
+    encoder.train()
+    encoder.embed(ids)
+    dropped = seen[-1] == 1
+    assert dropped[:, 20:].sum() == 0 and (seen[-1][:, 20:] == 0).all()  # padding stays padding
+    assert abs(dropped[:, :20].float().mean().item() - 0.3) < 0.02  # 4,000 tokens: sd 0.007
+    assert (seen[-1][~dropped] == ids[~dropped]).all()
+    encoder.eval()
+    encoder.embed(ids)
+    assert torch.equal(seen[-1], ids)
+
+
 def test_standardization_is_fit_on_the_training_part_only():
     X, y = signed_sums(50)
     X = [x * 10 + 3 for x in X]

@@ -60,6 +60,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         pooling: str = "last",
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
+        token_dropout: float = 0.0,
         embedding_dim: int = 64,
         tokenizer: str = "word",
         min_freq: int = 1,
@@ -83,6 +84,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         self.pooling = pooling
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
+        self.token_dropout = token_dropout
         self.embedding_dim = embedding_dim
         self.tokenizer = tokenizer
         self.min_freq = min_freq
@@ -113,6 +115,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
         check_integer("max_vocab", self.max_vocab, 5, optional=True)
         check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
         check_number("recurrent_dropout", self.recurrent_dropout, 0.0, 1.0, high_open=True)
+        check_number("token_dropout", self.token_dropout, 0.0, 1.0, high_open=True)
         check_number("val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
         for name in ("bidirectional", "standardize"):
             if not isinstance(getattr(self, name), bool | np.bool_):
@@ -182,6 +185,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             bidirectional=self.bidirectional,
             dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout,
+            token_dropout=self.token_dropout,
         )
         return ClassifierNet(
             encoder=encoder, pooling=self.pooling, num_classes=len(self.classes_), dropout=self.dropout

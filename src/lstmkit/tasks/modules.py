@@ -12,6 +12,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from lstmkit import nn as lnn
+from lstmkit.data.vocab import Vocabulary
 
 LSTM_CELLS = ("lstm", "peephole", "coupled", "layernorm")
 CELLS = (*LSTM_CELLS, "gru", "rnn")
@@ -67,9 +68,11 @@ class SequenceEncoder(nn.Module):
         bidirectional: bool = False,
         dropout: float = 0.0,
         recurrent_dropout: float = 0.0,
+        token_dropout: float = 0.0,
     ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0) if vocab_size else None
+        self.token_dropout = token_dropout
         self.input_dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.rnn = recurrent_layer(
             cell,
@@ -84,8 +87,14 @@ class SequenceEncoder(nn.Module):
         self.output_size = self.directions * hidden_size
 
     def embed(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(N, T) ids -> (N, T, E), or (N, T, C) floats unchanged; then input dropout."""
-        return self.input_dropout(self.embedding(inputs) if self.embedding is not None else inputs)
+        """(N, T) ids -> (N, T, E), or (N, T, C) floats unchanged; then input dropout. In training, each token
+        becomes UNK with probability ``token_dropout`` (word dropout), padding excepted."""
+        if self.embedding is None:
+            return self.input_dropout(inputs)
+        if self.training and self.token_dropout > 0:
+            drawn = torch.rand(inputs.shape, device=inputs.device) < self.token_dropout
+            inputs = inputs.masked_fill(drawn & (inputs != Vocabulary.pad_id), Vocabulary.unk_id)
+        return self.input_dropout(self.embedding(inputs))
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, return_gates: bool = False, outputs: bool = True):
         """``outputs=False`` skips the per-step outputs (None is returned for them): the sequences then go through
