@@ -16,14 +16,6 @@ from lstmkit.trace import GateTrace
 QUICK = dict(hidden_size=16, epochs=3, batch_size=16, val_fraction=0.0)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def signed_sums(n=200, seed=0):
     """Variable-length (T_i, 2) sequences whose label is the sign of channel 0's sum over the whole sequence."""
     rng = np.random.default_rng(seed)

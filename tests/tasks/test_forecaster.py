@@ -5,21 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from lstmkit.data import load_dataset
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import CheckpointError, DataError, NotFittedError, ParameterError
 from lstmkit.tasks import Forecaster, backtest
 from lstmkit.tasks.metrics import mae, mase, naive_forecast, seasonal_naive_forecast, smape
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def noisy_seasonal(T=700, sigma=1.0, seed=0):

@@ -182,10 +182,8 @@ def classify(
     common.one_thread()
     shown = common.console()
     if resume is not None:
-        common.check_resume_alone(ctx)
-        settings = common.read_settings(resume, COMMAND, ClassifySettings)
+        settings = common.resume_run(ctx, resume, COMMAND, ClassifySettings)
         classified = read_data(settings)
-        common.check_resumable(resume, settings.fingerprint, common.fingerprint(settings.data, settings.test))
         out = resume
     else:
         settings = ClassifySettings(

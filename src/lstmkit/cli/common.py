@@ -17,6 +17,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from lstmkit.data.series import check_input_file
 from lstmkit.errors import DataError, OutputPathError, ParameterError
 from lstmkit.files import check_output_path, write_atomically
 
@@ -126,16 +127,22 @@ def fingerprint(*paths: Path | str | None) -> str:
         if path is None:
             continue
         path_text = str(path)
-        digest.update(path_text.encode() if path_text.startswith("embedded:") else Path(path).read_bytes())
+        digest.update(path_text.encode() if path_text.startswith("embedded:") else check_input_file(path).read_bytes())
     return digest.hexdigest()
 
 
-def check_resumable(folder: Path, recorded: str, current: str) -> None:
-    if recorded != current:
+def resume_run(ctx: typer.Context, folder: Path, command: str, settings_class):
+    """The settings of the interrupted run in ``folder``: no other options given, run.json checked field by field,
+    and the data files (the settings' ``data`` and ``test``, where present) unchanged since the run started."""
+    check_resume_alone(ctx)
+    settings = read_settings(folder, command, settings_class)
+    current = fingerprint(settings.data, getattr(settings, "test", None))
+    if current != settings.fingerprint:
         raise DataError(
-            f"{folder}: the data changed since this run started (fingerprint {current[:12]} vs {recorded[:12]}); "
-            "--resume needs the same data: start a new run instead"
+            f"{folder}: the data changed since this run started (fingerprint {current[:12]} vs "
+            f"{settings.fingerprint[:12]}); --resume needs the same data: start a new run instead"
         )
+    return settings
 
 
 def finite_json(value):

@@ -155,10 +155,8 @@ def forecast(
     common.one_thread()
     console = common.console()
     if resume is not None:
-        common.check_resume_alone(ctx)
-        settings = common.read_settings(resume, COMMAND, ForecastSettings)
+        settings = common.resume_run(ctx, resume, COMMAND, ForecastSettings)
         frame = read_series(settings).frame
-        common.check_resumable(resume, settings.fingerprint, common.fingerprint(settings.data))
         out = resume
     else:
         settings = ForecastSettings(

@@ -1,0 +1,14 @@
+"""Every task test runs its small models on one thread: fastest, and no oversubscription of shared machines."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
