@@ -4,5 +4,15 @@ from lstmkit.tasks.backtest import BacktestResult, backtest
 from lstmkit.tasks.base import SequenceEstimator, load
 from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.forecaster import Forecaster
+from lstmkit.tasks.tuning import TuneResult, tune
 
-__all__ = ["BacktestResult", "Forecaster", "SequenceClassifier", "SequenceEstimator", "backtest", "load"]
+__all__ = [
+    "BacktestResult",
+    "Forecaster",
+    "SequenceClassifier",
+    "SequenceEstimator",
+    "TuneResult",
+    "backtest",
+    "load",
+    "tune",
+]

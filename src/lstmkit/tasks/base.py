@@ -23,7 +23,7 @@ import torch
 from sklearn.base import BaseEstimator
 
 from lstmkit.checks import check_integer, check_number
-from lstmkit.errors import CheckpointError, NotFittedError, OutputPathError
+from lstmkit.errors import CheckpointError, NotFittedError, OutputPathError, ParameterError
 from lstmkit.files import check_output_path
 from lstmkit.training import TrainConfig, Trainer
 from lstmkit.training.checkpoint import is_checkpoint, load_checkpoint, resume_point, save_checkpoint
@@ -38,6 +38,8 @@ class SequenceEstimator(BaseEstimator):
     ``_restore_fitted(state)``."""
 
     kind: ClassVar[str] = ""
+    # The validation metric that judges a fit (tuning maximizes or minimizes it), logged by the Trainer each epoch.
+    validation_metric: ClassVar[tuple[str, str]] = ("val_loss", "minimize")
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -59,7 +61,9 @@ class SequenceEstimator(BaseEstimator):
         check_integer("patience", self.patience, 1, optional=True)
         check_integer("seed", self.seed, 0, 2**63 - 1)
 
-    def train(self, model: torch.nn.Module, loss, train, val=None, checkpoint_dir=None, metrics=None) -> Trainer:
+    def train(
+        self, model: torch.nn.Module, loss, train, val=None, checkpoint_dir=None, metrics=None, callbacks=()
+    ) -> Trainer:
         """Train ``model`` with this estimator's training parameters; see the module docstring."""
         config = TrainConfig(
             epochs=self.epochs,
@@ -71,10 +75,21 @@ class SequenceEstimator(BaseEstimator):
             progress=self.progress,
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
         )
-        trainer = Trainer(model, loss, config, metrics=metrics)
+        trainer = Trainer(model, loss, config, callbacks=callbacks, metrics=metrics)
         trainer.fit(train, val, resume_from=resume_point(checkpoint_dir))
         model.eval()
         return trainer
+
+    def validation_score(self) -> float:
+        """``validation_metric`` at the epoch whose weights the fit kept (the lowest validation loss)."""
+        self._check_fitted()
+        name = self.validation_metric[0]
+        rows = [row for row in self.history_ if name in row and "val_loss" in row]
+        if not rows:
+            raise ParameterError(
+                f"{type(self).__name__} logged no {name}: a validation part is needed (val_fraction > 0)"
+            )
+        return float(min(rows, key=lambda row: row["val_loss"])[name])
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):

@@ -50,6 +50,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
     """
 
     kind = "SequenceClassifier"
+    validation_metric = ("val_accuracy", "maximize")
 
     def __init__(
         self,
@@ -206,9 +207,9 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             weights = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist()])
         return np.asarray(weights, dtype=np.float32)
 
-    def fit(self, X, y, checkpoint_dir=None) -> SequenceClassifier:
+    def fit(self, X, y, checkpoint_dir=None, callbacks=()) -> SequenceClassifier:
         """Fit on cases ``X`` (texts or numeric sequences) and labels ``y``; with ``checkpoint_dir``, training
-        checkpoints go there and a run interrupted earlier resumes from them."""
+        checkpoints go there and a run interrupted earlier resumes from them; ``callbacks`` go to the Trainer."""
         self.check_params()
         if not isinstance(X, list | tuple | np.ndarray) or len(X) == 0:
             raise DataError(f"expected X as a non-empty list of texts or sequences, got {type(X).__name__}")
@@ -239,7 +240,7 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             return None if index is None else (inputs[index], targets[index], lengths[index])
 
         accuracy = {"accuracy": lambda logits, labels: (logits.argmax(-1) == labels).float().mean()}
-        trainer = self.train(model, loss, part(train), part(val), checkpoint_dir, metrics=accuracy)
+        trainer = self.train(model, loss, part(train), part(val), checkpoint_dir, metrics=accuracy, callbacks=callbacks)
         self.model_, self.history_ = model, trainer.history_
         return self
 

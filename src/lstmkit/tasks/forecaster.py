@@ -176,10 +176,12 @@ class Forecaster(SequenceEstimator):
         time: str | None = None,
         fill: bool = False,
         checkpoint_dir: str | Path | None = None,
+        callbacks=(),
     ) -> Forecaster:
         """Fit on ``series`` (a CSV path, Series, DataFrame or array; see ``lstmkit.data.series``).
 
-        With ``checkpoint_dir``, training checkpoints go there and a run interrupted earlier resumes from them.
+        With ``checkpoint_dir``, training checkpoints go there and a run interrupted earlier resumes from them;
+        ``callbacks`` go to the Trainer.
         """
         self.check_params()
         prepared = prepare_series(
@@ -209,7 +211,12 @@ class Forecaster(SequenceEstimator):
         torch.manual_seed(self.seed)
         model = self._build_model()
         trainer = self.train(
-            model, PinballLoss(self.quantiles), (x[:n_train], y[:n_train]), (x[n_train:], y[n_train:]), checkpoint_dir
+            model,
+            PinballLoss(self.quantiles),
+            (x[:n_train], y[:n_train]),
+            (x[n_train:], y[n_train:]),
+            checkpoint_dir,
+            callbacks=callbacks,
         )
         self.model_, self.history_ = model, trainer.history_
         self.tail_ = frame.iloc[-self.lookback_ :]
