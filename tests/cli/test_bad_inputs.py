@@ -246,8 +246,18 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--model", f, "--data", ts], "holds a Forecaster model, not a classifier"),
         (["--model", c, "--data", ts, "--out", existing], "already exists"),
     ]
+    tune = [
+        (["--storage", "nodb://nowhere"], "cannot open the study storage 'nodb://nowhere'"),
+        (["--trials", "0"], "Invalid value for '--trials'"),
+        (["--timeout", "0"], "Invalid value for '--timeout'"),
+        (["--data", d / "missing.ts"], "no such file"),
+        (["--data", ts, "--test-size", "0.01"], "expected at least one case of each class"),
+        (["--out", existing], "exists and is not a folder"),
+        (["--seed", "-1"], "Invalid value for '--seed'"),
+    ]
     return (
         [(["forecast", *a], m) for a, m in forecast]
+        + [(["tune", "classify", *a], m) for a, m in tune]
         + [(["forecast", "predict", *a], m) for a, m in predict]
         + [(["inspect", *a], m) for a, m in inspect]
         + [(["demo", "gates", *a], m) for a, m in demo]

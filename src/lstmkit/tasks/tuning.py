@@ -97,7 +97,7 @@ def suggest(trial, name: str, distribution):
     return trial.suggest_categorical(name, distribution.choices)
 
 
-def _storage(storage):
+def open_storage(storage):
     """None, a database URL, or a journal file (a path ending in .journal) as what Optuna takes."""
     optuna = _optuna()
     if storage is None or not isinstance(storage, str | Path):
@@ -145,7 +145,7 @@ def tune(
     check_space(estimator, space)
     metric, direction = estimator.validation_metric
     study = optuna.create_study(
-        storage=_storage(storage),
+        storage=open_storage(storage),
         study_name=study_name,
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),

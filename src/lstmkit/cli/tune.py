@@ -1,0 +1,130 @@
+"""``lstmkit tune classify``: an Optuna study over the classifier's learning rate, size, dropout and cell, in
+memory or in a shared storage (several processes or machines can fill one study), then the best model, every
+trial in study.json, and Optuna's optimization-history and parameter-importance pictures in a run folder."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import typer
+
+from lstmkit.cli import common
+from lstmkit.cli.classify import ClassifySettings, make_classifier, read_data
+from lstmkit.data.series import check_input_file
+from lstmkit.tasks.metrics import classification_scores
+
+tune_app = typer.Typer(help="Search hyperparameters with Optuna (the [tune] extra).", no_args_is_help=True)
+
+
+def classifier_space() -> dict:
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    return {
+        "lr": FloatDistribution(1e-3, 3e-2, log=True),
+        "hidden_size": IntDistribution(16, 128, log=True),
+        "dropout": FloatDistribution(0.0, 0.5),
+        "cell": CategoricalDistribution(["lstm", "gru"]),
+    }
+
+
+def study_record(study) -> dict:
+    """Every trial's number, state, parameters and value, as JSON."""
+    return {
+        "study": study.study_name,
+        "direction": study.direction.name.lower(),
+        "trials": [
+            {"number": t.number, "state": t.state.name.lower(), "params": t.params, "value": t.value}
+            for t in study.trials
+        ],
+    }
+
+
+def save_pictures(study, out: Path) -> list[str]:
+    """Optuna's optimization history (and parameter importances, from two completed trials) as PNGs."""
+    from optuna.trial import TrialState
+    from optuna.visualization import matplotlib as plots
+
+    written = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna marks its matplotlib plots experimental
+        completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+        pictures = {"history.png": plots.plot_optimization_history}
+        if len({tuple(sorted(t.params.items())) for t in completed}) >= 2:
+            pictures["importances.png"] = plots.plot_param_importances
+        for name, plot in pictures.items():
+            axes = plot(study)
+            axes.figure.savefig(out / name, dpi=110, bbox_inches="tight")
+            written.append(name)
+    return written
+
+
+@tune_app.command("classify")
+def tune_classify(
+    data: Path = typer.Option(
+        None, help="Training cases as for lstmkit classify (default: the embedded JapaneseVowels)."
+    ),
+    test: Path = typer.Option(None, help="Test cases (default: a stratified split of --data)."),
+    text: str = typer.Option(None, help="CSV column holding the texts."),
+    label: str = typer.Option(None, help="CSV column holding the classes."),
+    test_size: float = typer.Option(0.25, help="Share of --data held out for testing when there is no --test."),
+    epochs: int = typer.Option(30, min=1, help="Maximum epochs per trial."),
+    trials: int = typer.Option(20, min=1, help="Trials this process runs."),
+    timeout: float = typer.Option(None, min=1, help="Stop starting trials after this many seconds."),
+    storage: str = typer.Option(None, help="Optuna storage: a database URL, or a FILE.journal (default: memory)."),
+    study: str = typer.Option(None, help="Study name: the same name in the same storage continues that study."),
+    seed: int = common.SEED,
+    out: Path = common.RUN_FOLDER,
+) -> None:
+    """Search the classifier's hyperparameters on its validation part; score the best on the test split."""
+    from lstmkit.tasks.tuning import check_space, open_storage, tune
+
+    common.one_thread()
+    shown = common.console()
+    settings = ClassifySettings(
+        data="embedded:japanese_vowels" if data is None else str(check_input_file(data).resolve()),
+        test=None if test is None else str(check_input_file(test).resolve()),
+        text=text,
+        label=label,
+        test_size=test_size,
+        epochs=epochs,
+        seed=seed,
+    )
+    cases = read_data(settings)
+    template = make_classifier(settings)
+    space = classifier_space()
+    check_space(template, space)
+    open_storage(storage)  # an unreachable storage is refused before the run folder exists
+    settings.fingerprint = common.fingerprint(settings.data, settings.test)
+    out = common.check_run_folder(out)
+    common.create_run_folder(out, "tune classify", settings)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    result = tune(
+        template,
+        space,
+        cases.train_inputs,
+        cases.train_labels,
+        n_trials=trials,
+        timeout=timeout,
+        storage=storage,
+        study_name=study,
+        seed=seed,
+    )
+    common.write_json(
+        out / "study.json",
+        common.undefined_as_null(study_record(result.study), "value", "null: the trial did not complete"),
+    )
+    pictures = save_pictures(result.study, out)
+    states = [t.state.name.lower() for t in result.study.trials]
+    counts = ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states)))
+    if result.best_estimator is None:
+        shown.print(f"no trial completed ({counts}); study.json has every trial")
+        return
+    result.best_estimator.save(out / "model")
+    scores = classification_scores(cases.test_labels, result.best_estimator.predict(cases.test_inputs))
+    common.write_json(out / "metrics.json", {"test": {"lstm": scores}, "best_params": result.study.best_params})
+    shown.print(f"{len(states)} trials in the study ({counts}); best validation accuracy {result.study.best_value:.3f}")
+    shown.print(f"best parameters: {result.study.best_params}; test accuracy {scores['accuracy']:.3f}")
+    shown.print(f"run folder: {out} (model/, study.json, metrics.json, {', '.join(pictures)})")

@@ -1,0 +1,34 @@
+"""``lstmkit tune classify``: a study in a run folder, continued through a shared journal file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from lstmkit.tasks import SequenceClassifier, load
+from tests.cli.helpers import run_cli
+from tests.shared_data import shared
+
+
+def test_a_study_writes_its_trials_the_best_model_and_pictures_and_a_named_study_continues(
+    tmp_path, capsys, monkeypatch
+):
+    for split in ("TRAIN", "TEST"):
+        shutil.copy(shared("basic_motions", f"BasicMotions_{split}.ts"), tmp_path / f"{split}.ts")
+    data = ["--data", tmp_path / "TRAIN.ts", "--test", tmp_path / "TEST.ts", "--epochs", "2", "--trials", "2"]
+    journal = ["--storage", tmp_path / "shared.journal", "--study", "motions"]
+    code, out, err = run_cli(["tune", "classify", *data, *journal, "--out", tmp_path / "a"], capsys, monkeypatch)
+    assert code == 0, err
+    record = json.loads((tmp_path / "a" / "study.json").read_text())
+    assert record["study"] == "motions" and record["direction"] == "maximize" and len(record["trials"]) == 2
+    assert all(set(t["params"]) == {"lr", "hidden_size", "dropout", "cell"} for t in record["trials"])
+    best = max(record["trials"], key=lambda t: t["value"])
+    model = load(tmp_path / "a" / "model")
+    assert isinstance(model, SequenceClassifier) and model.hidden_size == best["params"]["hidden_size"]
+    metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())
+    assert metrics["best_params"] == best["params"] and 0 <= metrics["test"]["lstm"]["accuracy"] <= 1
+    assert (tmp_path / "a" / "history.png").stat().st_size > 5_000
+    code, out, err = run_cli(["tune", "classify", *data, *journal, "--out", tmp_path / "b"], capsys, monkeypatch)
+    assert code == 0, err
+    assert len(json.loads((tmp_path / "b" / "study.json").read_text())["trials"]) == 4  # the study went on
+    assert "4 trials in the study" in out
