@@ -266,6 +266,7 @@ def test_batches_depend_only_on_seed_and_epoch():
     assert torch.equal(torch.cat(a).sort().values, torch.arange(10))
     assert all(torch.equal(p, q) for p, q in zip(a, batch_indices(10, 4, 1, 2, True), strict=True))
     assert not torch.equal(torch.cat(a), torch.cat(batch_indices(10, 4, 1, 3, True)))
+    assert len(batch_indices(10, 4, seed=2**63 - 1, epoch=5, shuffle=True)) == 3  # the largest seed works
 
 
 class StatefulLSTM(torch.nn.Module):

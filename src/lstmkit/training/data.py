@@ -80,7 +80,7 @@ def batch_indices(n: int, batch_size: int, seed: int, epoch: int, shuffle: bool)
     The same (seed, epoch) always gives the same batches, which is what makes a resumed run end where
     an uninterrupted one would.
     """
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) % 2**63)  # any seed in [0, 2^63)
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     return list(order.split(batch_size))
 
