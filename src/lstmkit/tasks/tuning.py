@@ -7,11 +7,14 @@ reports the metric every epoch, so the pruner (median by default, Hyperband on r
 trials; they are recorded as pruned, not failed. Storage: in memory (None), an Optuna database URL
 (``sqlite:///study.db``, ``postgresql://...``: workers on several machines share one study), or a journal
 file (a path ending in ``.journal``: several processes on one machine). The same ``study_name`` continues a
-study. Optuna is an optional extra (``pip install 'lstmkit[tune]'``), imported when ``tune`` is called.
+study. With a database, a worker killed mid-trial leaves that trial running until its heartbeat is missed
+for twice ``heartbeat_seconds``; the next worker then marks it failed (Optuna does not re-queue it) and the
+study goes on. Optuna is an optional extra (``pip install 'lstmkit[tune]'``), imported when ``tune`` is called.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,8 +100,12 @@ def suggest(trial, name: str, distribution):
     return trial.suggest_categorical(name, distribution.choices)
 
 
-def open_storage(storage):
-    """None, a database URL, or a journal file (a path ending in .journal) as what Optuna takes."""
+def open_storage(storage, heartbeat_seconds: int | None = 60):
+    """None, a database URL, or a journal file (a path ending in .journal) as what Optuna takes.
+
+    A database storage gets Optuna's heartbeat: a trial whose worker stopped beating for twice
+    ``heartbeat_seconds`` (killed, its machine gone) is marked failed by the next worker, and the study goes on.
+    """
     optuna = _optuna()
     if storage is None or not isinstance(storage, str | Path):
         return storage
@@ -108,7 +115,13 @@ def open_storage(storage):
 
         return optuna.storages.JournalStorage(JournalFileBackend(text))
     try:
-        return optuna.storages.RDBStorage(text)
+        if heartbeat_seconds is None:
+            return optuna.storages.RDBStorage(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # the heartbeat arguments
+            return optuna.storages.RDBStorage(
+                text, heartbeat_interval=heartbeat_seconds, grace_period=2 * heartbeat_seconds
+            )
     except Exception as error:  # noqa: BLE001 (SQLAlchemy raises many types for an unusable URL)
         raise ParameterError(
             f"cannot open the study storage {text!r}: {type(error).__name__}: {str(error).splitlines()[0]}"
@@ -138,6 +151,7 @@ def tune(
     study_name: str | None = None,
     pruner: str = "median",
     seed: int = 0,
+    heartbeat_seconds: int | None = 60,
 ) -> TuneResult:
     """Search ``space`` (parameter -> Optuna distribution, or ``trial -> dict of parameters``) for the parameters
     that give ``estimator`` the best validation metric on ``X`` (and ``y``); see the module docstring."""
@@ -145,7 +159,7 @@ def tune(
     check_space(estimator, space)
     metric, direction = estimator.validation_metric
     study = optuna.create_study(
-        storage=open_storage(storage),
+        storage=open_storage(storage, heartbeat_seconds),
         study_name=study_name,
         direction=direction,
         sampler=optuna.samplers.TPESampler(seed=seed),
