@@ -255,9 +255,16 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--out", existing], "exists and is not a folder"),
         (["--seed", "-1"], "Invalid value for '--seed'"),
     ]
+    tune_forecast = [
+        (["--horizon", "0"], "Invalid value for '--horizon'"),
+        (["--data", d / "missing.csv"], "missing.csv: no such file"),
+        (["--data", short], "the series has 4 rows"),
+        (["--storage", "nodb://nowhere"], "cannot open the study storage"),
+    ]
     return (
         [(["forecast", *a], m) for a, m in forecast]
         + [(["tune", "classify", *a], m) for a, m in tune]
+        + [(["tune", "forecast", *a], m) for a, m in tune_forecast]
         + [(["forecast", "predict", *a], m) for a, m in predict]
         + [(["inspect", *a], m) for a, m in inspect]
         + [(["demo", "gates", *a], m) for a, m in demo]

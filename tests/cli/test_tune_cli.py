@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
-from lstmkit.tasks import SequenceClassifier, load
+from lstmkit.tasks import Forecaster, SequenceClassifier, load
 from tests.cli.helpers import run_cli
 from tests.shared_data import shared
 
@@ -32,3 +32,14 @@ def test_a_study_writes_its_trials_the_best_model_and_pictures_and_a_named_study
     assert code == 0, err
     assert len(json.loads((tmp_path / "b" / "study.json").read_text())["trials"]) == 4  # the study went on
     assert "4 trials in the study" in out
+
+
+def test_forecast_studies_minimize_the_validation_loss(tmp_path, capsys, monkeypatch):
+    args = ["tune", "forecast", "--horizon", "3", "--lookback", "6", "--epochs", "2", "--trials", "2"]
+    code, out, err = run_cli([*args, "--out", tmp_path / "f"], capsys, monkeypatch)
+    assert code == 0, err
+    record = json.loads((tmp_path / "f" / "study.json").read_text())
+    assert record["direction"] == "minimize" and len(record["trials"]) == 2
+    metrics = json.loads((tmp_path / "f" / "metrics.json").read_text())
+    assert metrics["best_validation_loss"] == min(t["value"] for t in record["trials"])
+    assert isinstance(load(tmp_path / "f" / "model"), Forecaster)

@@ -1,6 +1,7 @@
-"""``lstmkit tune classify``: an Optuna study over the classifier's learning rate, size, dropout and cell, in
-memory or in a shared storage (several processes or machines can fill one study), then the best model, every
-trial in study.json, and Optuna's optimization-history and parameter-importance pictures in a run folder."""
+"""``lstmkit tune classify|forecast``: an Optuna study over the estimator's learning rate, size and dropout (and
+cell or layers), in memory or in a shared storage (several processes or machines fill one study), then the best
+model, every trial in study.json, and Optuna's optimization-history and parameter-importance pictures in a run
+folder."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import typer
 
 from lstmkit.cli import common
 from lstmkit.cli.classify import ClassifySettings, make_classifier, read_data
+from lstmkit.cli.forecast import ForecastSettings, make_forecaster, read_series
 from lstmkit.data.series import check_input_file
 from lstmkit.tasks.metrics import classification_scores
 
@@ -25,6 +27,17 @@ def classifier_space() -> dict:
         "hidden_size": IntDistribution(16, 128, log=True),
         "dropout": FloatDistribution(0.0, 0.5),
         "cell": CategoricalDistribution(["lstm", "gru"]),
+    }
+
+
+def forecaster_space() -> dict:
+    from optuna.distributions import FloatDistribution, IntDistribution
+
+    return {
+        "lr": FloatDistribution(1e-3, 3e-2, log=True),
+        "hidden_size": IntDistribution(8, 64, log=True),
+        "num_layers": IntDistribution(1, 2),
+        "dropout": FloatDistribution(0.0, 0.3),
     }
 
 
@@ -77,10 +90,7 @@ def tune_classify(
     out: Path = common.RUN_FOLDER,
 ) -> None:
     """Search the classifier's hyperparameters on its validation part; score the best on the test split."""
-    from lstmkit.tasks.tuning import check_space, open_storage, tune
-
     common.one_thread()
-    shown = common.console()
     settings = ClassifySettings(
         data="embedded:japanese_vowels" if data is None else str(check_input_file(data).resolve()),
         test=None if test is None else str(check_input_file(test).resolve()),
@@ -91,40 +101,91 @@ def tune_classify(
         seed=seed,
     )
     cases = read_data(settings)
-    template = make_classifier(settings)
-    space = classifier_space()
+    settings.fingerprint = common.fingerprint(settings.data, settings.test)
+    study_options = dict(trials=trials, timeout=timeout, storage=storage, study=study, seed=seed, out=out)
+    result, out = run_study(
+        make_classifier(settings),
+        classifier_space(),
+        (cases.train_inputs, cases.train_labels),
+        settings,
+        "tune classify",
+        **study_options,
+    )
+    if result.best_estimator is not None:
+        scores = classification_scores(cases.test_labels, result.best_estimator.predict(cases.test_inputs))
+        common.write_json(out / "metrics.json", {"test": {"lstm": scores}, "best_params": result.study.best_params})
+        common.console().print(f"test accuracy of the best parameters {scores['accuracy']:.3f}")
+
+
+@tune_app.command("forecast")
+def tune_forecast(
+    data: Path = typer.Option(None, help="CSV file as for lstmkit forecast (default: the embedded airline series)."),
+    target: str = typer.Option(None, help="Column to forecast (default: the first non-time column)."),
+    time: str = typer.Option(None, "--time", help="Column of timestamps."),
+    horizon: int = typer.Option(None, min=1, help="Steps to forecast (default: one season, or 1)."),
+    lookback: int = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24)."),
+    epochs: int = typer.Option(100, min=1, help="Maximum epochs per trial."),
+    fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
+    trials: int = typer.Option(20, min=1, help="Trials this process runs."),
+    timeout: float = typer.Option(None, min=1, help="Stop starting trials after this many seconds."),
+    storage: str = typer.Option(None, help="Optuna storage: a database URL, or a FILE.journal (default: memory)."),
+    study: str = typer.Option(None, help="Study name: the same name in the same storage continues that study."),
+    seed: int = common.SEED,
+    out: Path = common.RUN_FOLDER,
+) -> None:
+    """Search the forecaster's hyperparameters on its chronological validation windows (pinball loss, down)."""
+    common.one_thread()
+    settings = ForecastSettings(
+        data="embedded:airline" if data is None else str(check_input_file(data).resolve()),
+        target=target,
+        time=time,
+        horizon=horizon,
+        lookback=lookback,
+        epochs=epochs,
+        seed=seed,
+        fill=fill,
+    )
+    settings.horizon = settings.horizon or read_series(settings).seasonal_period
+    frame = read_series(settings).frame
+    settings.fingerprint = common.fingerprint(settings.data)
+    study_options = dict(trials=trials, timeout=timeout, storage=storage, study=study, seed=seed, out=out)
+    result, out = run_study(
+        make_forecaster(settings), forecaster_space(), (frame,), settings, "tune forecast", **study_options
+    )
+    if result.best_estimator is not None:
+        common.write_json(
+            out / "metrics.json",
+            {"best_validation_loss": result.study.best_value, "best_params": result.study.best_params},
+        )
+
+
+def run_study(template, space, fit_args, settings, command, *, trials, timeout, storage, study, seed, out):
+    """Check the space and the storage, make the run folder, run (or join) the study, and write the best model,
+    study.json and the pictures; returns the TuneResult and the run folder."""
+    from lstmkit.tasks.tuning import check_space, open_storage, tune
+
     check_space(template, space)
     open_storage(storage)  # an unreachable storage is refused before the run folder exists
-    settings.fingerprint = common.fingerprint(settings.data, settings.test)
     out = common.check_run_folder(out)
-    common.create_run_folder(out, "tune classify", settings)
+    common.create_run_folder(out, command, settings)
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     result = tune(
-        template,
-        space,
-        cases.train_inputs,
-        cases.train_labels,
-        n_trials=trials,
-        timeout=timeout,
-        storage=storage,
-        study_name=study,
-        seed=seed,
+        template, space, *fit_args, n_trials=trials, timeout=timeout, storage=storage, study_name=study, seed=seed
     )
-    common.write_json(
-        out / "study.json",
-        common.undefined_as_null(study_record(result.study), "value", "null: the trial did not complete"),
-    )
+    record = common.undefined_as_null(study_record(result.study), "value", "null: the trial did not complete")
+    common.write_json(out / "study.json", record)
     pictures = save_pictures(result.study, out)
     states = [t.state.name.lower() for t in result.study.trials]
     counts = ", ".join(f"{states.count(s)} {s}" for s in sorted(set(states)))
+    shown = common.console()
     if result.best_estimator is None:
         shown.print(f"no trial completed ({counts}); study.json has every trial")
-        return
+        return result, out
     result.best_estimator.save(out / "model")
-    scores = classification_scores(cases.test_labels, result.best_estimator.predict(cases.test_inputs))
-    common.write_json(out / "metrics.json", {"test": {"lstm": scores}, "best_params": result.study.best_params})
-    shown.print(f"{len(states)} trials in the study ({counts}); best validation accuracy {result.study.best_value:.3f}")
-    shown.print(f"best parameters: {result.study.best_params}; test accuracy {scores['accuracy']:.3f}")
+    metric, _ = template.validation_metric
+    shown.print(f"{len(states)} trials in the study ({counts}); best {metric} {result.study.best_value:.4g}")
+    shown.print(f"best parameters: {result.study.best_params}")
     shown.print(f"run folder: {out} (model/, study.json, metrics.json, {', '.join(pictures)})")
+    return result, out
