@@ -1,5 +1,5 @@
 """What pruning saves: 30 Optuna trials over the classifier on JapaneseVowels, with the median pruner and without,
-same sampler seed; wall time, pruned trials, best validation accuracy, and the refit best model's test accuracy
+same sampler seed; wall time, pruned trials, best validation loss, and the refit best model's test accuracy
 beside the default model's. One thread. Writes benchmarks/results/tuning_pruning.json.
 
     python benchmarks/tuning_pruning.py [--trials 30]
@@ -49,15 +49,15 @@ def main() -> None:
             "seconds": time.perf_counter() - started,
             "pruned": states.count("PRUNED"),
             "completed": states.count("COMPLETE"),
-            "best_validation_accuracy": result.study.best_value,
+            "best_validation_loss": result.study.best_value,
             "test_accuracy": result.best_estimator.score(test.sequences, test.labels),
             "best_params": result.study.best_params,
         }
     print(f"JapaneseVowels, {args.trials} trials, epochs <= 30; default model test accuracy {default:.3f}")
-    print(f"{'pruner':<8}{'seconds':>9}{'pruned':>8}{'best val':>10}{'test':>8}")
+    print(f"{'pruner':<8}{'seconds':>9}{'pruned':>8}{'best loss':>10}{'test':>8}")
     for name, row in rows.items():
         print(
-            f"{name:<8}{row['seconds']:>9.1f}{row['pruned']:>8}{row['best_validation_accuracy']:>10.3f}{row['test_accuracy']:>8.3f}"
+            f"{name:<8}{row['seconds']:>9.1f}{row['pruned']:>8}{row['best_validation_loss']:>10.4f}{row['test_accuracy']:>8.3f}"
         )
     print(f"pruning saved {1 - rows['median']['seconds'] / rows['none']['seconds']:.0%} of the time")
     write_results("tuning_pruning", {"default_test_accuracy": default, "results": rows})

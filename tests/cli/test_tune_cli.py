@@ -20,9 +20,9 @@ def test_a_study_writes_its_trials_the_best_model_and_pictures_and_a_named_study
     code, out, err = run_cli(["tune", "classify", *data, *journal, "--out", tmp_path / "a"], capsys, monkeypatch)
     assert code == 0, err
     record = json.loads((tmp_path / "a" / "study.json").read_text())
-    assert record["study"] == "motions" and record["direction"] == "maximize" and len(record["trials"]) == 2
+    assert record["study"] == "motions" and record["direction"] == "minimize" and len(record["trials"]) == 2
     assert all(set(t["params"]) == {"lr", "hidden_size", "dropout", "cell"} for t in record["trials"])
-    best = max(record["trials"], key=lambda t: t["value"])
+    best = min(record["trials"], key=lambda t: t["value"])
     model = load(tmp_path / "a" / "model")
     assert isinstance(model, SequenceClassifier) and model.hidden_size == best["params"]["hidden_size"]
     metrics = json.loads((tmp_path / "a" / "metrics.json").read_text())

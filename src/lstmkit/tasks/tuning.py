@@ -1,8 +1,9 @@
 """Hyperparameter search with Optuna through the estimator spine: any estimator is tunable with no code of its own.
 
 ``tune(estimator, space, X, y, n_trials=...)`` runs an Optuna study whose trials each fit
-``clone(estimator).set_params(**sampled)`` and return its ``validation_score()`` (the task's validation
-metric on its own split, at the epoch it kept: accuracy is maximized, loss minimized). A Trainer callback
+``clone(estimator).set_params(**sampled)`` and return its ``validation_score()`` (the estimator's validation
+metric on its own split at the epoch it kept, with its direction; the classifier and the forecaster both
+minimize their validation loss). A Trainer callback
 reports the metric every epoch, so the pruner (median by default, Hyperband on request) stops hopeless
 trials; they are recorded as pruned, not failed. Storage: in memory (None), an Optuna database URL
 (``sqlite:///study.db``, ``postgresql://...``: workers on several machines share one study), or a journal
