@@ -5,6 +5,7 @@ folder."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -172,7 +173,15 @@ def run_study(template, space, fit_args, settings, command, *, trials, timeout, 
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     result = tune(
-        template, space, *fit_args, n_trials=trials, timeout=timeout, storage=storage, study_name=study, seed=seed
+        template,
+        space,
+        *fit_args,
+        n_trials=trials,
+        timeout=timeout,
+        storage=storage,
+        study_name=study,
+        seed=seed,
+        progress=sys.stderr.isatty(),
     )
     record = common.undefined_as_null(study_record(result.study), "value", "null: the trial did not complete")
     common.write_json(out / "study.json", record)

@@ -153,9 +153,11 @@ def tune(
     pruner: str = "median",
     seed: int = 0,
     heartbeat_seconds: int | None = 60,
+    progress: bool = False,
 ) -> TuneResult:
     """Search ``space`` (parameter -> Optuna distribution, or ``trial -> dict of parameters``) for the parameters
-    that give ``estimator`` the best validation metric on ``X`` (and ``y``); see the module docstring."""
+    that give ``estimator`` the best validation metric on ``X`` (and ``y``); see the module docstring.
+    ``progress`` shows Optuna's progress bar (trials done, best value)."""
     optuna = _optuna()
     check_space(estimator, space)
     metric, direction = estimator.validation_metric
@@ -179,7 +181,7 @@ def tune(
         candidate.fit(*fit_args, callbacks=[ReportToTrial(trial, metric)])
         return candidate.validation_score()
 
-    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=())
+    study.optimize(objective, n_trials=n_trials, timeout=timeout, catch=(), show_progress_bar=progress)
     completed = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
     if not completed:  # every trial pruned or failed: nothing to refit
         return TuneResult(study, None)
