@@ -10,7 +10,8 @@ trials; they are recorded as pruned, not failed. Storage: in memory (None), an O
 file (a path ending in ``.journal``: several processes on one machine). The same ``study_name`` continues a
 study. With a database, a worker killed mid-trial leaves that trial running until its heartbeat is missed
 for twice ``heartbeat_seconds``; the next worker then marks it failed (Optuna does not re-queue it) and the
-study goes on. A journal file has no heartbeat: such a trial stays "running" for good, and the study goes on. Optuna is an optional extra (``pip install 'lstmkit[tune]'``), imported when ``tune`` is called.
+study goes on. A journal file has no heartbeat: such a trial stays "running" for good, and the study goes
+on. Optuna is an optional extra (``pip install 'lstmkit[tune]'``), imported when ``tune`` is called.
 """
 
 from __future__ import annotations
