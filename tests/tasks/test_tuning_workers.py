@@ -90,3 +90,28 @@ def test_a_worker_killed_mid_trial_costs_that_trial_only(kind, database, tmp_pat
     left = "FAIL" if kind == "postgresql" else "RUNNING"
     assert after.count(left) == 1 and after.count("COMPLETE") == len(after) - 1
     assert after.count("COMPLETE") >= 2  # the study went on
+
+
+def test_two_cli_workers_share_a_study_on_the_database(database, tmp_path):
+    for summary in optuna.get_all_study_summaries(storage=database):
+        optuna.delete_study(study_name=summary.study_name, storage=database)
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    command = [sys.executable, "-m", "lstmkit", "tune", "classify", "--epochs", "2", "--trials", "2"]
+    shared = ["--storage", database, "--study", "cli"]
+    workers = [
+        subprocess.Popen(
+            [*command, *shared, "--seed", str(k), "--out", str(tmp_path / f"w{k}")],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for k in range(2)
+    ]
+    for process in workers:
+        finish(process)
+    study = optuna.load_study(study_name="cli", storage=database)
+    assert sorted(t.number for t in study.trials) == [0, 1, 2, 3]
+    assert {t.state.name for t in study.trials} <= {"COMPLETE", "PRUNED"}  # the median pruner may stop the last ones
+    assert all((tmp_path / f"w{k}" / "study.json").is_file() for k in range(2))
