@@ -155,23 +155,32 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
                 raise DataError(f"X[{k}] is an empty text ({text!r}): expected at least one token per case")
         return tokens
 
-    def _encode(self, X) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs as (padded tensor, lengths): (N, T) token ids or (N, T, C) standardized floats."""
+    def _cases(self, X) -> list:
+        """``X`` read and checked for this classifier: token lists for texts, (T_i, C) arrays for series."""
         if self.input_kind_ == "text":
             if not is_text(X):
                 raise DataError("this classifier was fitted on texts: expected X as a list of strings")
-            ids = [np.array(self.vocabulary_.encode(t)) for t in self._tokens(X)]
-            padded, lengths = pad_sequences(ids, dtype=np.int64)
+            return self._tokens(X)
+        if is_text(X):
+            raise DataError("this classifier was fitted on numeric sequences: expected arrays, got strings")
+        return as_sequences(X)
+
+    def _tensors(self, cases: list) -> tuple[torch.Tensor, torch.Tensor]:
+        """Checked cases as (padded tensor, lengths): (N, T) token ids or (N, T, C) standardized floats."""
+        if self.input_kind_ == "text":
+            padded, lengths = pad_sequences([np.array(self.vocabulary_.encode(t)) for t in cases], dtype=np.int64)
         else:
-            if is_text(X):
-                raise DataError("this classifier was fitted on numeric sequences: expected arrays, got strings")
-            sequences = as_sequences(X)
-            if sequences[0].shape[1] != self.n_channels_:
-                raise DataError(f"expected {self.n_channels_} channels per step, got {sequences[0].shape[1]}")
             if self.standardizer_ is not None:
-                sequences = self.standardizer_.transform(sequences)
-            padded, lengths = pad_sequences([stack_frames(s, self.frame_size) for s in sequences])
+                cases = self.standardizer_.transform(cases)
+            padded, lengths = pad_sequences([stack_frames(s, self.frame_size) for s in cases])
         return torch.from_numpy(padded), torch.from_numpy(lengths)
+
+    def _encode(self, X) -> tuple[torch.Tensor, torch.Tensor]:
+        """New cases for the fitted classifier, checked (channels too) and as tensors."""
+        cases = self._cases(X)
+        if self.input_kind_ == "numeric" and cases[0].shape[1] != self.n_channels_:
+            raise DataError(f"expected {self.n_channels_} channels per step, got {cases[0].shape[1]}")
+        return self._tensors(cases)
 
     # ---- fitting -------------------------------------------------------------------------------
 
@@ -220,15 +229,14 @@ class SequenceClassifier(ClassifierMixin, SequenceEstimator):
             train, val = stratified_split(encoded, self.val_fraction, self.seed)
         else:
             train, val = np.arange(len(encoded)), None
+        cases = self._cases(X)
         if self.input_kind_ == "text":
-            tokens = self._tokens(X)
-            self.vocabulary_ = Vocabulary.build([tokens[i] for i in train], self.min_freq, self.max_vocab)
+            self.vocabulary_ = Vocabulary.build([cases[i] for i in train], self.min_freq, self.max_vocab)
         else:
-            sequences = as_sequences(X)
-            self.n_channels_ = sequences[0].shape[1]
-            fit_part = [sequences[i] for i in train]
+            self.n_channels_ = cases[0].shape[1]
+            fit_part = [cases[i] for i in train]
             self.standardizer_ = ChannelStandardizer.fit(fit_part) if self.standardize else None
-        inputs, lengths = self._encode(X)
+        inputs, lengths = self._tensors(cases)
         targets = torch.from_numpy(encoded)
         torch.manual_seed(self.seed)
         model = self._build_model()
