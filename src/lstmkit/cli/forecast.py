@@ -86,9 +86,9 @@ def _results_table(summary: pd.DataFrame, cover: float, settings: ForecastSettin
 
 
 def read_series(settings: ForecastSettings) -> PreparedSeries:
-    """The series the settings name, read and checked with the settings' window sizes (every DataError comes
-    from here)."""
-    return prepare_series(
+    """The series the settings name, read once and checked with the settings' window sizes (every DataError comes
+    from here). Settings without a horizon get one season (or one step), settled here from the data."""
+    prepared = prepare_series(
         _load(settings),
         settings.target,
         settings.time,
@@ -96,6 +96,15 @@ def read_series(settings: ForecastSettings) -> PreparedSeries:
         horizon=settings.horizon or 1,
         lookback=settings.lookback,
     )
+    if settings.horizon is None:
+        settings.horizon = prepared.seasonal_period
+        prepared = prepare_series(  # the frame already read, checked again for the settled horizon
+            prepared.frame,
+            horizon=settings.horizon,
+            lookback=settings.lookback,
+            seasonal_period=prepared.seasonal_period,
+        )
+    return prepared
 
 
 def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Console) -> dict:
@@ -170,9 +179,7 @@ def forecast(
             seed=seed,
             fill=fill,
         )
-        probe = read_series(settings)  # every input check, before any file
-        settings.horizon = settings.horizon or probe.seasonal_period  # default: one season, or one step
-        prepared = read_series(settings)
+        prepared = read_series(settings)  # every input check, before any file
         frame = prepared.frame
         backtest_needs = prepared.lookback + settings.horizon + 1 + prepared.seasonal_period + folds * settings.horizon
         if len(frame) < backtest_needs:

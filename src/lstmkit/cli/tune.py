@@ -146,7 +146,6 @@ def tune_forecast(
         seed=seed,
         fill=fill,
     )
-    settings.horizon = settings.horizon or read_series(settings).seasonal_period
     frame = read_series(settings).frame
     settings.fingerprint = common.fingerprint(settings.data)
     study_options = dict(trials=trials, timeout=timeout, storage=storage, study=study, seed=seed, out=out)
