@@ -20,7 +20,7 @@ from rich.table import Table
 from lstmkit.cli import common
 from lstmkit.data.datasets import EMBEDDED_SEQUENCES, load_sequence_dataset
 from lstmkit.data.sequences import read_ts
-from lstmkit.data.series import check_input_file, read_labelled_texts
+from lstmkit.data.series import read_labelled_texts
 from lstmkit.data.splits import stratified_split
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
@@ -171,18 +171,32 @@ def run(settings: ClassifySettings, data: ClassificationData, out: Path, console
     return metrics
 
 
+# The data options, shared with ``lstmkit tune classify``.
+DATA = typer.Option(
+    None,
+    help="Training cases: a .ts file, or a CSV file with --text and --label (default: the embedded JapaneseVowels).",
+)
+TEST = typer.Option(None, help="Test cases in the same format (default: a stratified split of --data).")
+TEXT = typer.Option(None, help="CSV column holding the texts.")
+LABEL = typer.Option(None, help="CSV column holding the classes.")
+TEST_SIZE = typer.Option(0.25, help="Share of --data held out for testing when there is no --test.")
+
+
+def settings_for(data: Path | None, test: Path | None, **options) -> ClassifySettings:
+    """Settings with the data files checked and made absolute (the embedded default without --data)."""
+    return ClassifySettings(
+        data=common.data_setting(data, EMBEDDED), test=None if test is None else common.data_setting(test), **options
+    )
+
+
 @classify_app.callback(invoke_without_command=True)
 def classify(
     ctx: typer.Context,
-    data: Path = typer.Option(
-        None,
-        help="Training cases: a .ts file, or a CSV file with --text and --label "
-        "(default: the embedded JapaneseVowels).",
-    ),
-    test: Path = typer.Option(None, help="Test cases in the same format (default: a stratified split of --data)."),
-    text: str = typer.Option(None, help="CSV column holding the texts."),
-    label: str = typer.Option(None, help="CSV column holding the classes."),
-    test_size: float = typer.Option(0.25, help="Share of --data held out for testing when there is no --test."),
+    data: Path = DATA,
+    test: Path = TEST,
+    text: str = TEXT,
+    label: str = LABEL,
+    test_size: float = TEST_SIZE,
     cell: str = typer.Option("lstm", help="lstm, peephole, coupled, layernorm, gru or rnn."),
     bidirectional: bool = typer.Option(True, "--bidirectional/--unidirectional"),
     hidden_size: int = typer.Option(None, min=1, help="Units per direction (default: 32 for texts, 64 for series)."),
@@ -203,9 +217,9 @@ def classify(
         classified = read_data(settings)
         out = resume
     else:
-        settings = ClassifySettings(
-            data=EMBEDDED if data is None else str(check_input_file(data).resolve()),
-            test=None if test is None else str(check_input_file(test).resolve()),
+        settings = settings_for(
+            data,
+            test,
             text=text,
             label=label,
             test_size=test_size,

@@ -120,6 +120,11 @@ def _matches(value, hint) -> bool:
     return False
 
 
+def data_setting(path: Path | None, default: str | None = None) -> str:
+    """A data file as recorded in run.json: checked and absolute; ``default`` (an "embedded:..." name) without one."""
+    return default if path is None else str(check_input_file(path).resolve())
+
+
 def fingerprint(*paths: Path | str | None) -> str:
     """SHA-256 over the bytes of the data files (an embedded dataset's name stands for itself)."""
     digest = hashlib.sha256()

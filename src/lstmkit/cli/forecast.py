@@ -18,7 +18,6 @@ from rich.table import Table
 
 from lstmkit.cli import common
 from lstmkit.data.datasets import DATASETS, EMBEDDED_SEQUENCES, load_dataset, load_sequence_dataset
-from lstmkit.data.series import check_input_file
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
 from lstmkit.tasks import Forecaster, backtest, load
@@ -143,18 +142,27 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
     return metrics
 
 
+# The data and window options, shared with ``lstmkit tune forecast``.
+DATA = typer.Option(None, help="CSV file (default: the embedded monthly airline passengers).")
+TARGET = typer.Option(None, help="Column to forecast (default: the first non-time column).")
+TIME = typer.Option(None, "--time", help="Column of timestamps (default: none, rows are time steps).")
+HORIZON = typer.Option(None, min=1, help="Steps to forecast (default: one season, or 1).")
+LOOKBACK = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24).")
+FILL = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them.")
+
+
 @forecast_app.callback(invoke_without_command=True)
 def forecast(
     ctx: typer.Context,
-    data: Path = typer.Option(None, help="CSV file (default: the embedded monthly airline passengers)."),
-    target: str = typer.Option(None, help="Column to forecast (default: the first non-time column)."),
-    time: str = typer.Option(None, "--time", help="Column of timestamps (default: none, rows are time steps)."),
-    horizon: int = typer.Option(None, min=1, help="Steps to forecast (default: one season, or 1)."),
-    lookback: int = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24)."),
+    data: Path = DATA,
+    target: str = TARGET,
+    time: str = TIME,
+    horizon: int = HORIZON,
+    lookback: int = LOOKBACK,
     epochs: int = typer.Option(300, min=1, help="Maximum training epochs (early stopping ends most runs sooner)."),
     folds: int = typer.Option(3, min=1, help="Rolling origins in the backtest."),
     seed: int = common.SEED,
-    fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
+    fill: bool = FILL,
     out: Path = common.RUN_FOLDER,
     resume: Path = common.RESUME,
 ) -> None:
@@ -169,7 +177,7 @@ def forecast(
         out = resume
     else:
         settings = ForecastSettings(
-            data=EMBEDDED if data is None else str(check_input_file(data).resolve()),
+            data=common.data_setting(data, EMBEDDED),
             target=target,
             time=time,
             horizon=horizon,

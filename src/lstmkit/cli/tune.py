@@ -11,10 +11,9 @@ from pathlib import Path
 
 import typer
 
-from lstmkit.cli import common
-from lstmkit.cli.classify import ClassifySettings, make_classifier, read_data
+from lstmkit.cli import classify, common, forecast
+from lstmkit.cli.classify import make_classifier, read_data
 from lstmkit.cli.forecast import ForecastSettings, make_forecaster, read_series
-from lstmkit.data.series import check_input_file
 from lstmkit.tasks.metrics import classification_scores
 
 tune_app = typer.Typer(help="Search hyperparameters with Optuna (the [tune] extra).", no_args_is_help=True)
@@ -73,34 +72,31 @@ def save_pictures(study, out: Path) -> list[str]:
     return written
 
 
+# The study options both commands take.
+TRIALS = typer.Option(20, min=1, help="Trials this process runs.")
+TIMEOUT = typer.Option(None, min=1, help="Stop starting trials after this many seconds.")
+STORAGE = typer.Option(None, help="Optuna storage: a database URL, or a FILE.journal (default: memory).")
+STUDY = typer.Option(None, help="Study name: the same name in the same storage continues that study.")
+
+
 @tune_app.command("classify")
 def tune_classify(
-    data: Path = typer.Option(
-        None, help="Training cases as for lstmkit classify (default: the embedded JapaneseVowels)."
-    ),
-    test: Path = typer.Option(None, help="Test cases (default: a stratified split of --data)."),
-    text: str = typer.Option(None, help="CSV column holding the texts."),
-    label: str = typer.Option(None, help="CSV column holding the classes."),
-    test_size: float = typer.Option(0.25, help="Share of --data held out for testing when there is no --test."),
+    data: Path = classify.DATA,
+    test: Path = classify.TEST,
+    text: str = classify.TEXT,
+    label: str = classify.LABEL,
+    test_size: float = classify.TEST_SIZE,
     epochs: int = typer.Option(30, min=1, help="Maximum epochs per trial."),
-    trials: int = typer.Option(20, min=1, help="Trials this process runs."),
-    timeout: float = typer.Option(None, min=1, help="Stop starting trials after this many seconds."),
-    storage: str = typer.Option(None, help="Optuna storage: a database URL, or a FILE.journal (default: memory)."),
-    study: str = typer.Option(None, help="Study name: the same name in the same storage continues that study."),
+    trials: int = TRIALS,
+    timeout: float = TIMEOUT,
+    storage: str = STORAGE,
+    study: str = STUDY,
     seed: int = common.SEED,
     out: Path = common.RUN_FOLDER,
 ) -> None:
     """Search the classifier's hyperparameters on its validation part; score the best on the test split."""
     common.one_thread()
-    settings = ClassifySettings(
-        data="embedded:japanese_vowels" if data is None else str(check_input_file(data).resolve()),
-        test=None if test is None else str(check_input_file(test).resolve()),
-        text=text,
-        label=label,
-        test_size=test_size,
-        epochs=epochs,
-        seed=seed,
-    )
+    settings = classify.settings_for(data, test, text=text, label=label, test_size=test_size, epochs=epochs, seed=seed)
     cases = read_data(settings)
     settings.fingerprint = common.fingerprint(settings.data, settings.test)
     study_options = dict(trials=trials, timeout=timeout, storage=storage, study=study, seed=seed, out=out)
@@ -120,24 +116,24 @@ def tune_classify(
 
 @tune_app.command("forecast")
 def tune_forecast(
-    data: Path = typer.Option(None, help="CSV file as for lstmkit forecast (default: the embedded airline series)."),
-    target: str = typer.Option(None, help="Column to forecast (default: the first non-time column)."),
-    time: str = typer.Option(None, "--time", help="Column of timestamps."),
-    horizon: int = typer.Option(None, min=1, help="Steps to forecast (default: one season, or 1)."),
-    lookback: int = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24)."),
+    data: Path = forecast.DATA,
+    target: str = forecast.TARGET,
+    time: str = forecast.TIME,
+    horizon: int = forecast.HORIZON,
+    lookback: int = forecast.LOOKBACK,
     epochs: int = typer.Option(100, min=1, help="Maximum epochs per trial."),
-    fill: bool = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them."),
-    trials: int = typer.Option(20, min=1, help="Trials this process runs."),
-    timeout: float = typer.Option(None, min=1, help="Stop starting trials after this many seconds."),
-    storage: str = typer.Option(None, help="Optuna storage: a database URL, or a FILE.journal (default: memory)."),
-    study: str = typer.Option(None, help="Study name: the same name in the same storage continues that study."),
+    fill: bool = forecast.FILL,
+    trials: int = TRIALS,
+    timeout: float = TIMEOUT,
+    storage: str = STORAGE,
+    study: str = STUDY,
     seed: int = common.SEED,
     out: Path = common.RUN_FOLDER,
 ) -> None:
     """Search the forecaster's hyperparameters on its chronological validation windows (pinball loss, down)."""
     common.one_thread()
     settings = ForecastSettings(
-        data="embedded:airline" if data is None else str(check_input_file(data).resolve()),
+        data=common.data_setting(data, forecast.EMBEDDED),
         target=target,
         time=time,
         horizon=horizon,
