@@ -45,6 +45,7 @@ def check_resume_alone(ctx: typer.Context) -> None:
     given = [
         f"--{name.replace('_', '-')}"
         for name in ctx.params
+        # compared by name: the enum comes from the click typer was built with, not necessarily the installed one
         if name != "resume" and getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
     ]
     if given:
