@@ -12,7 +12,7 @@ import pytest
 from lstmkit.data import load_dataset
 from tests.cli.helpers import run_cli
 
-SMALL = ["--horizon", "3", "--lookback", "6", "--folds", "1", "--epochs", "2"]
+SMALL = ["--horizon", "3", "--lookback", "6", "--folds", "1", "--epochs", "2", "--ensemble", "1"]
 
 
 def write(path: Path, content: str | bytes) -> Path:
@@ -170,6 +170,15 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--epochs", "abc"], "Invalid value for '--epochs'"),
         (["--folds", "0"], "Invalid value for '--folds'"),
         (["--seed", "-1"], "Invalid value for '--seed'"),
+        (["--data", two, "--covariates", "nope"], "covariate columns ['nope'] not found; columns are value, x"),
+        (["--data", two, "--covariates", "x,,value"], "--covariates: expected column names separated by commas"),
+        (["--data", two, "--covariates", "x", "--future", "x"], "named both as past and as future covariates"),
+        (["--data", two, "--future", "value"], "'value' is the target; it cannot also be a covariate"),
+        (["--data", two, "--future", "x"], "reads the future covariates ['x']: pass --future-data"),
+        (["--data", two, "--future", "x", "--future-data", d / "missing.csv"], "missing.csv: no such file"),
+        (["--data", two, "--future", "x", "--future-data", short], "expected at least 12 rows of the future"),
+        (["--data", two, "--future-data", full], "--future-data gives the values of --future covariates"),
+        (["--ensemble", "0"], "Invalid value for '--ensemble'"),
         (["--seed", "20000000000000000000"], "Invalid value for '--seed'"),
         (["--out", existing], "exists and is not a folder"),
         (["--out", existing / "run"], "is a file, not a folder"),
@@ -190,6 +199,7 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--model", existing], "missing"),
         (["--model", c], "holds a SequenceClassifier model, not a forecaster"),
         (["--model", f, "--horizon", "0"], "Invalid value for '--horizon'"),
+        (["--model", f, "--future-data", full], "--future-data gives the values of --future covariates"),
         (["--model", f, "--horizon", "x"], "Invalid value for '--horizon'"),
         (["--model", f, "--out", existing], "already exists"),
         (["--model", f, "--out", d], "already exists"),

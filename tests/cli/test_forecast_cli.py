@@ -11,7 +11,7 @@ import pytest
 from lstmkit.data import load_dataset
 from tests.cli.helpers import run_cli
 
-FAST = ["--epochs", "40", "--folds", "2"]
+FAST = ["--epochs", "40", "--folds", "2", "--ensemble", "2"]
 
 
 def test_default_run_writes_the_run_folder_and_beats_the_naive_forecast(tmp_path, capsys, monkeypatch):
@@ -32,7 +32,7 @@ def test_default_run_writes_the_run_folder_and_beats_the_naive_forecast(tmp_path
         "checkpoints",
     } <= names
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["seasonal_period"] == 12 and metrics["lookback"] == 24
+    assert metrics["seasonal_period"] == 12 and metrics["lookback"] == 48
     assert metrics["backtest"]["lstm"]["sMAPE"] < metrics["backtest"]["naive"]["sMAPE"]
     assert "LSTM" in out and "seasonal naive" in out and "sMAPE" in out
     future = pd.read_csv(run / "forecast.csv", index_col=0, parse_dates=True)
@@ -108,7 +108,7 @@ def good_csv():
         (
             lambda d, g: write(d / "a.csv", "\n".join(g.splitlines()[:30])),
             [],
-            "the series has 29 rows; lookback 24 + horizon 12 needs at least 37",
+            "the series has 29 rows; lookback 48 + horizon 12 needs at least 61",
         ),
         (
             lambda d, g: d / "b.csv" if (d / "b.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00") else None,
@@ -167,3 +167,50 @@ def test_a_date_column_is_found_without_time(tmp_path, capsys, monkeypatch, good
     assert metrics["seasonal_period"] == 12  # monthly dates were recognized as the time axis
     future = pd.read_csv(tmp_path / "r" / "forecast.csv", index_col=0)
     assert future.index[0] == "1961-01-01"
+
+
+def with_columns(path, **extra):
+    """The airline series with a date column and ``extra`` columns (name -> values), as a CSV file."""
+    y = load_dataset("airline")
+    frame = pd.DataFrame({"date": y.index.strftime("%Y-%m-%d"), **extra, "passengers": y.to_numpy()})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_extra_columns_are_used_only_when_named(tmp_path, capsys, monkeypatch):
+    steps = write(tmp_path / "ty.csv", "t,y\n" + "".join(f"{k},{v}\n" for k, v in enumerate(load_dataset("airline"))))
+    code, out, err = run_cli(
+        ["forecast", "--data", steps, "--target", "y", *FAST, "--out", tmp_path / "a"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert "not used: t (name columns with --covariates or --future to use them)" in out
+    rng = np.random.default_rng(0)
+    data = with_columns(tmp_path / "dxy.csv", x=rng.normal(size=144), note=["text"] * 144)
+    args = ["forecast", "--data", data, "--target", "passengers", "--covariates", "x", *FAST]
+    code, out, err = run_cli([*args, "--out", tmp_path / "b"], capsys, monkeypatch)
+    assert code == 0, err
+    assert "not used: note" in out
+    saved = json.loads((tmp_path / "b" / "model" / "state.json").read_text())["state"]
+    assert saved["fitted"]["columns"] == ["passengers", "x"] and saved["params"]["covariates"] == ["x"]
+    assert len(pd.read_csv(tmp_path / "b" / "forecast.csv")) == 12  # the crash at the first fold is gone
+
+
+def test_future_covariates_come_with_their_future_values(tmp_path, capsys, monkeypatch):
+    month = load_dataset("airline").index.month.to_numpy()
+    data = with_columns(tmp_path / "f.csv", summer=(month >= 6) & (month <= 8))
+    ahead = write(
+        tmp_path / "ahead.csv", "date,summer\n" + "".join(f"1961-{m:02d}-01,{int(6 <= m <= 8)}\n" for m in range(1, 13))
+    )
+    base = ["forecast", "--data", data, "--target", "passengers", "--future", "summer", *FAST]
+    code, out, err = run_cli([*base, "--future-data", ahead, "--out", tmp_path / "r"], capsys, monkeypatch)
+    assert code == 0, err
+    future = pd.read_csv(tmp_path / "r" / "forecast.csv", index_col=0)
+    assert future.index[0] == "1961-01-01" and len(future) == 12
+    code, out, _ = run_cli(
+        ["forecast", "predict", "--model", tmp_path / "r", "--future-data", ahead], capsys, monkeypatch
+    )
+    assert code == 0 and f"{future['forecast'].iloc[0]:.1f}"[:4] in out
+    code, _, err = run_cli(["forecast", "predict", "--model", tmp_path / "r"], capsys, monkeypatch)
+    assert code == 2 and "reads the future covariates ['summer']: pass --future-data" in err
+    code, _, err = run_cli([*base, "--out", tmp_path / "s"], capsys, monkeypatch)
+    assert code == 2 and "pass --future-data" in err and not (tmp_path / "s").exists()

@@ -142,7 +142,7 @@ def resume_run(ctx: typer.Context, folder: Path, command: str, settings_class):
     and the data files (the settings' ``data`` and ``test``, where present) unchanged since the run started."""
     check_resume_alone(ctx)
     settings = read_settings(folder, command, settings_class)
-    current = fingerprint(settings.data, getattr(settings, "test", None))
+    current = fingerprint(settings.data, getattr(settings, "test", None), getattr(settings, "future_data", None))
     if current != settings.fingerprint:
         raise DataError(
             f"{folder}: the data changed since this run started (fingerprint {current[:12]} vs "

@@ -8,7 +8,7 @@ where an uninterrupted one would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,10 +18,12 @@ from rich.table import Table
 
 from lstmkit.cli import common
 from lstmkit.data.datasets import DATASETS, EMBEDDED_SEQUENCES, load_dataset, load_sequence_dataset
-from lstmkit.errors import DataError
+from lstmkit.data.series import to_frame
+from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
 from lstmkit.tasks import Forecaster, backtest, load
-from lstmkit.tasks.backtest import MODELS, coverage
+from lstmkit.tasks.backtest import coverage
+from lstmkit.tasks.forecast_baselines import NAMES, statistical_available
 from lstmkit.tasks.forecaster import PreparedSeries, prepare_series
 from lstmkit.viz import plot_backtest, plot_forecast, plot_training_curves
 
@@ -43,9 +45,13 @@ class ForecastSettings:
     horizon: int | None = None  # None: one season (settled before the run folder is made)
     lookback: int | None = None
     epochs: int = 300
+    ensemble: int = 5
     folds: int = 3
     seed: int = 0
     fill: bool = False
+    covariates: str = ""  # past covariates, "COL,COL" as given to --covariates
+    future: str = ""  # known-future covariates, "COL,COL" as given to --future
+    future_data: str | None = None  # a CSV file with the future covariates' values after the data
     fingerprint: str = ""
 
 
@@ -56,13 +62,26 @@ def _load(settings: ForecastSettings):
     return settings.data
 
 
+def columns(text: str | None, option: str) -> tuple[str, ...]:
+    """ "COL,COL" -> ("COL", "COL"); a ParameterError for an empty name."""
+    if not text:
+        return ()
+    names = tuple(name.strip() for name in text.split(","))
+    if not all(names):
+        raise ParameterError(f"{option}: expected column names separated by commas, got {text!r}")
+    return names
+
+
 def make_forecaster(settings: ForecastSettings) -> Forecaster:
     """The run's forecaster, its parameters checked (before any file is written)."""
     forecaster = Forecaster(
         horizon=settings.horizon or 1,
         lookback=settings.lookback,
+        covariates=columns(settings.covariates, "--covariates"),
+        future_covariates=columns(settings.future, "--future"),
         seed=settings.seed,
         epochs=settings.epochs,
+        ensemble=settings.ensemble,
         progress=None,
     )
     forecaster.check_params()
@@ -78,32 +97,60 @@ def _results_table(summary: pd.DataFrame, cover: float, settings: ForecastSettin
     table.add_column("model")
     for metric in summary.columns:
         table.add_column(metric, justify="right")
-    names = {"lstm": "LSTM", "naive": "naive (last value)", "seasonal_naive": "seasonal naive"}
     for model, row in summary.iterrows():
-        table.add_row(names[model], *(f"{value:.3f}" for value in row))
+        table.add_row(NAMES[model], *(f"{value:.3f}" for value in row))
     return table
 
 
 def read_series(settings: ForecastSettings) -> PreparedSeries:
     """The series the settings name, read once and checked with the settings' window sizes (every DataError comes
     from here). Settings without a horizon get one season (or one step), settled here from the data."""
+    template = make_forecaster(settings)
     prepared = prepare_series(
         _load(settings),
         settings.target,
         settings.time,
         settings.fill,
         horizon=settings.horizon or 1,
-        lookback=settings.lookback,
+        lookback=settings.lookback or (None if settings.horizon else 1),  # without a horizon, checked below
+        covariates=template.covariates,
+        future_covariates=template.future_covariates,
     )
     if settings.horizon is None:
         settings.horizon = prepared.seasonal_period
-        prepared = prepare_series(  # the frame already read, checked again for the settled horizon
+        checked = prepare_series(  # the frame already read, checked again for the settled horizon
             prepared.frame,
             horizon=settings.horizon,
             lookback=settings.lookback,
             seasonal_period=prepared.seasonal_period,
+            covariates=template.covariates,
+            future_covariates=template.future_covariates,
         )
+        prepared = replace(checked, unused=prepared.unused)
     return prepared
+
+
+def read_future(settings: ForecastSettings, path: str | None) -> pd.DataFrame | None:
+    """The future covariates' values over the horizon, from ``path`` (time column as in the data); None for a
+    model without future covariates. A DataError when they are needed and missing or short."""
+    names = list(columns(settings.future, "--future"))
+    if not names:
+        if path is not None:
+            raise ParameterError("--future-data gives the values of --future covariates; name them with --future")
+        return None
+    if path is None:
+        raise DataError(
+            f"the forecast after the data reads the future covariates {names}: pass --future-data with a CSV "
+            f"file of their values over the next {settings.horizon} steps"
+        )
+    frame = to_frame(path, time=settings.time if settings.time else None)
+    absent = [name for name in names if name not in map(str, frame.columns)]
+    if absent or len(frame) < (settings.horizon or 1):
+        raise DataError(
+            f"{path}: expected at least {settings.horizon} rows of the future covariates {names}, got "
+            f"{len(frame)} rows with columns {[str(c) for c in frame.columns]}"
+        )
+    return frame.rename(columns=str)[names]
 
 
 def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Console) -> dict:
@@ -119,16 +166,16 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
     )
     final = make_forecaster(settings).fit(frame, checkpoint_dir=out / "checkpoints" / "final")
     final.save(out / "model", overwrite=True)  # the run folder is ours: a resumed run rewrites its own model
-    future = final.predict()
+    future = final.predict(future=read_future(settings, settings.future_data))
     future.to_csv(out / "forecast.csv", index_label=frame.index.name or "time")
     summary = result.summary()
     metrics = {
-        "backtest": {model: summary.loc[model].to_dict() for model in MODELS},
+        "backtest": {model: summary.loc[model].to_dict() for model in result.models},
         "folds": result.scores.to_dict(orient="records"),
         "interval_coverage": coverage(result.forecasts),
         "seasonal_period": final.seasonal_period_,
         "lookback": final.lookback_,
-        "epochs_trained": len(final.history_),
+        "epochs_trained": [len(history) for history in final.history_],  # per ensemble member
     }
     common.write_json(out / "metrics.json", common.undefined_as_null(metrics, "MASE", UNDEFINED_MASE))
     target = frame.iloc[:, 0]
@@ -137,8 +184,12 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
         out / "forecast.png", dpi=110
     )
     plot_backtest(result.scores).savefig(out / "backtest.png", dpi=110)
-    plot_training_curves(final.history_, title="Final fit: pinball loss").savefig(out / "training.png", dpi=110)
+    plot_training_curves(final.history_[0], title="Final fit, first member: pinball loss").savefig(
+        out / "training.png", dpi=110
+    )
     console.print(_results_table(summary, metrics["interval_coverage"], settings))
+    if not statistical_available():
+        console.print('ETS and ARIMA join the table with the stats extra: pip install "lstmkit[stats]"')
     return metrics
 
 
@@ -149,6 +200,13 @@ TIME = typer.Option(None, "--time", help="Column of timestamps (default: none, r
 HORIZON = typer.Option(None, min=1, help="Steps to forecast (default: one season, or 1).")
 LOOKBACK = typer.Option(None, min=1, help="Steps the model reads (default: two seasons, or 24).")
 FILL = typer.Option(False, "--fill", help="Interpolate missing values instead of refusing them.")
+COVARIATES = typer.Option(None, "--covariates", help="Past covariates, COL,COL: read in the lookback window only.")
+FUTURE = typer.Option(
+    None, "--future", help="Known-future covariates, COL,COL: also read over the horizon (needs --future-data)."
+)
+FUTURE_DATA = typer.Option(
+    None, "--future-data", help="CSV with the --future covariates' values over the steps after the data."
+)
 
 
 @forecast_app.callback(invoke_without_command=True)
@@ -160,9 +218,13 @@ def forecast(
     horizon: int = HORIZON,
     lookback: int = LOOKBACK,
     epochs: int = typer.Option(300, min=1, help="Maximum training epochs (early stopping ends most runs sooner)."),
+    ensemble: int = typer.Option(5, min=1, help="Members trained from different seeds; the forecast is their median."),
     folds: int = typer.Option(3, min=1, help="Rolling origins in the backtest."),
     seed: int = common.SEED,
     fill: bool = FILL,
+    covariates: str = COVARIATES,
+    future: str = FUTURE,
+    future_data: Path = FUTURE_DATA,
     out: Path = common.RUN_FOLDER,
     resume: Path = common.RESUME,
 ) -> None:
@@ -183,12 +245,21 @@ def forecast(
             horizon=horizon,
             lookback=lookback,
             epochs=epochs,
+            ensemble=ensemble,
             folds=folds,
             seed=seed,
             fill=fill,
+            covariates=covariates or "",
+            future=future or "",
+            future_data=None if future_data is None else common.data_setting(future_data),
         )
         prepared = read_series(settings)  # every input check, before any file
         frame = prepared.frame
+        read_future(settings, settings.future_data)
+        if prepared.unused:
+            console.print(
+                f"not used: {', '.join(prepared.unused)} (name columns with --covariates or --future to use them)"
+            )
         backtest_needs = prepared.lookback + settings.horizon + 1 + prepared.seasonal_period + folds * settings.horizon
         if len(frame) < backtest_needs:
             raise DataError(
@@ -196,7 +267,7 @@ def forecast(
                 f"{settings.horizon} with lookback {prepared.lookback} need at least {backtest_needs}"
             )
         make_forecaster(settings)
-        settings.fingerprint = common.fingerprint(settings.data)
+        settings.fingerprint = common.fingerprint(settings.data, settings.future_data)
         out = common.check_run_folder(out)
         common.create_run_folder(out, COMMAND, settings)
     run(settings, frame, out, console)
@@ -207,6 +278,9 @@ def forecast(
 def predict(
     model: Path = typer.Option(..., help="A run folder, or its model/ folder."),
     horizon: int = typer.Option(None, min=1, help="Steps to forecast (default: the model's horizon)."),
+    future_data: Path = typer.Option(
+        None, "--future-data", help="CSV with the model's future covariates over those steps (if it has any)."
+    ),
     out: Path = typer.Option(None, help="Write the forecast to this CSV file instead of printing it."),
 ) -> None:
     """Forecast with a saved model."""
@@ -216,7 +290,9 @@ def predict(
     forecaster = load(folder)
     if not isinstance(forecaster, Forecaster):
         raise DataError(f"{folder}: holds a {forecaster.kind} model, not a forecaster (lstmkit forecast)")
-    future = forecaster.predict(horizon)
+    settings = ForecastSettings(horizon=horizon or forecaster.horizon, future=",".join(forecaster.future_covariates))
+    given = read_future(settings, None if future_data is None else common.data_setting(future_data))
+    future = forecaster.predict(horizon, future=given)
     if out is None:
         common.console().print(future.to_string())
     else:

@@ -118,11 +118,11 @@ def inspect(
         raise DataError(
             f"expected the columns {forecaster.columns_} the model was fitted on, got {list(frame.columns)}"
         )
-    lstm = forecaster.model_.lstm
+    lstm = forecaster.model_.members[0].lstm  # the first member of the ensemble
     if not -lstm.num_layers <= layer < lstm.num_layers:
         raise ParameterError(f"expected --layer in [{-lstm.num_layers}, {lstm.num_layers}), got {layer}")
     window = frame.to_numpy()[-forecaster.lookback_ :]
-    x = torch.from_numpy(forecaster.scaling_.inputs(window[None]))  # (1, lookback, C)
+    x = torch.from_numpy(forecaster.network_input(frame)[:, : forecaster.lookback_])  # (1, lookback, C)
     with torch.no_grad():
         _, _, trace = lstm(x, return_gates=True)
     future = forecaster.predict(history=frame)  # every check before the folder is made
@@ -132,7 +132,8 @@ def inspect(
         "gates": _save(plot_gates(trace, layer=layer, inputs=window[:, 0], units=unit_slice), out / "gates.png"),
         "saturation": _save(plot_saturation(trace, layer=layer), out / "saturation.png"),
         "training": _save(
-            plot_training_curves(forecaster.history_, title="Training: pinball loss"), out / "training.png"
+            plot_training_curves(forecaster.history_[0], title="Training, first member: pinball loss"),
+            out / "training.png",
         ),
         "forecast": _save(
             plot_forecast(target.iloc[-4 * forecaster.lookback_ :], future),
@@ -151,7 +152,7 @@ def inspect(
             "lookback": forecaster.lookback_,
             "horizon": forecaster.horizon,
             "seasonal period": forecaster.seasonal_period_,
-            "epochs trained": len(forecaster.history_),
+            "epochs trained": ", ".join(str(len(history)) for history in forecaster.history_),
             "interval coverage": metrics.get("interval_coverage", float("nan")),
         }
     ]

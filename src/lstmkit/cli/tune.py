@@ -123,6 +123,8 @@ def tune_forecast(
     lookback: int = forecast.LOOKBACK,
     epochs: int = typer.Option(100, min=1, help="Maximum epochs per trial."),
     fill: bool = forecast.FILL,
+    covariates: str = forecast.COVARIATES,
+    future: str = forecast.FUTURE,
     trials: int = TRIALS,
     timeout: float = TIMEOUT,
     storage: str = STORAGE,
@@ -141,6 +143,8 @@ def tune_forecast(
         epochs=epochs,
         seed=seed,
         fill=fill,
+        covariates=covariates or "",
+        future=future or "",
     )
     frame = read_series(settings).frame
     settings.fingerprint = common.fingerprint(settings.data)

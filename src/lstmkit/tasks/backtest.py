@@ -2,8 +2,9 @@
 
 Fold k of K has its origin at T - (K - k) * horizon: it trains on everything before the origin and
 forecasts the ``horizon`` steps after it, so the folds' forecast windows tile the end of the series
-without overlap. The naive (last value) and seasonal-naive forecasts are scored on the same folds, with
-MASE scaled by each fold's own in-sample seasonal-naive error (as in the M4 competition).
+without overlap. The baselines (naive, seasonal naive, and ETS and ARIMA when statsforecast is installed;
+``lstmkit.tasks.forecast_baselines``) are scored on the same folds, with MASE scaled by each fold's own
+in-sample seasonal-naive error (as in the M4 competition).
 """
 
 from __future__ import annotations
@@ -19,42 +20,42 @@ from sklearn.base import clone
 
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
-from lstmkit.tasks.forecaster import Forecaster, prepare_series
-from lstmkit.tasks.metrics import all_metrics, naive_forecast, seasonal_naive_forecast
-
-MODELS = ("lstm", "naive", "seasonal_naive")
+from lstmkit.tasks.forecast_baselines import baseline_forecast, baseline_names
+from lstmkit.tasks.forecaster import Forecaster
+from lstmkit.tasks.metrics import all_metrics
 
 
 @dataclass
 class BacktestResult:
     scores: pd.DataFrame  # one row per (fold, model): MAE, RMSE, sMAPE, MASE
-    forecasts: pd.DataFrame  # one row per forecast step: fold, actual, lstm, lower, upper, naive, seasonal_naive
+    forecasts: pd.DataFrame  # one row per forecast step: fold, actual, lstm, lower, upper, then each baseline
+    models: tuple[str, ...]  # "lstm", then the baselines scored
 
     def summary(self) -> pd.DataFrame:
-        """Each model's metrics averaged over the folds, models in MODELS order."""
-        return self.scores.groupby("model").mean(numeric_only=True).drop(columns="fold").loc[list(MODELS)]
+        """Each model's metrics averaged over the folds, in ``models`` order."""
+        return self.scores.groupby("model").mean(numeric_only=True).drop(columns="fold").loc[list(self.models)]
 
 
-def _fold(template: Forecaster, frame: pd.DataFrame, origin: int, period: int, workdir: Path | None) -> pd.DataFrame:
+def _fold(template: Forecaster, frame: pd.DataFrame, origin: int, workdir: Path | None) -> pd.DataFrame:
+    """The LSTM's forecast of the ``horizon`` steps after ``origin``, fitted on the rows before it; the future
+    covariates' actual values are given to it (they are known in advance by definition)."""
     horizon = template.horizon
     forecaster = clone(template)
     forecaster.fit(frame.iloc[:origin], checkpoint_dir=None if workdir is None else workdir / "checkpoint")
-    predicted = forecaster.predict(horizon)
-    history = frame.iloc[:origin, 0].to_numpy()
+    future = frame.iloc[origin : origin + horizon][list(template.future_covariates)]
+    predicted = forecaster.predict(horizon, future=future if template.future_covariates else None)
     return pd.DataFrame(
         {
             "actual": frame.iloc[origin : origin + horizon, 0].to_numpy(),
             "lstm": predicted["forecast"].to_numpy(),
             "lower": predicted["lower"].to_numpy(),
             "upper": predicted["upper"].to_numpy(),
-            "naive": naive_forecast(history, horizon),
-            "seasonal_naive": seasonal_naive_forecast(history, horizon, period),
         },
         index=frame.index[origin : origin + horizon],
     )
 
 
-FOLD_COLUMNS = ("actual", "lstm", "lower", "upper", "naive", "seasonal_naive")
+FOLD_COLUMNS = ("actual", "lstm", "lower", "upper")  # what a fold keeps on disk; the baselines are recomputed
 
 
 def _read_fold(file: Path, index: pd.Index) -> pd.DataFrame:
@@ -89,9 +90,8 @@ def backtest(
     """
     if folds < 1:
         raise ParameterError(f"expected folds >= 1, got {folds}")
-    prepared = prepare_series(
-        series, horizon=template.horizon, lookback=template.lookback, seasonal_period=template.seasonal_period
-    )
+    template.check_params()
+    prepared = template.prepare(series)
     frame, lookback, period, horizon = prepared.frame, prepared.lookback, prepared.seasonal_period, template.horizon
     first_origin = len(frame) - folds * horizon
     needed = lookback + horizon + 1
@@ -100,6 +100,7 @@ def backtest(
             f"the series has {len(frame)} rows; {folds} folds of horizon {horizon} need at least "
             f"{needed + period + folds * horizon}"
         )
+    models = ("lstm", *baseline_names())
     pieces, scores = [], []
     for k in range(folds):
         origin = first_origin + k * horizon
@@ -108,13 +109,15 @@ def backtest(
         if done is not None and done.exists():  # a fold finished before an interruption
             forecasts = _read_fold(done, frame.index[origin : origin + horizon])
         else:
-            forecasts = _fold(template, frame, origin, period, fold_dir)
+            forecasts = _fold(template, frame, origin, fold_dir)
             if done is not None:  # Python's float repr round-trips exactly, so a resume scores the same numbers
                 write_atomically(
                     done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}, allow_nan=False)
                 )
         insample = frame.iloc[:origin, 0].to_numpy()
-        for model in MODELS:
+        for name in models[1:]:
+            forecasts[name] = baseline_forecast(name, insample, horizon, period)
+        for model in models:
             scores.append(
                 {"fold": k + 1, "model": model}
                 | all_metrics(forecasts["actual"].to_numpy(), forecasts[model].to_numpy(), insample, period)
@@ -122,7 +125,7 @@ def backtest(
         pieces.append(forecasts.assign(fold=k + 1))
         if on_fold is not None:
             on_fold(k + 1)
-    return BacktestResult(pd.DataFrame(scores), pd.concat(pieces))
+    return BacktestResult(pd.DataFrame(scores), pd.concat(pieces), models)
 
 
 def coverage(forecasts: pd.DataFrame) -> float:

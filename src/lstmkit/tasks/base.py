@@ -62,16 +62,25 @@ class SequenceEstimator(BaseEstimator):
         check_integer("seed", self.seed, 0, 2**63 - 1)
 
     def train(
-        self, model: torch.nn.Module, loss, train, val=None, checkpoint_dir=None, metrics=None, callbacks=()
+        self,
+        model: torch.nn.Module,
+        loss,
+        train,
+        val=None,
+        checkpoint_dir=None,
+        metrics=None,
+        callbacks=(),
+        seed: int | None = None,
     ) -> Trainer:
-        """Train ``model`` with this estimator's training parameters; see the module docstring."""
+        """Train ``model`` with this estimator's training parameters (``seed`` replaces the estimator's, e.g. for
+        an ensemble's members); see the module docstring."""
         config = TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=getattr(self, "weight_decay", 0.0),
             early_stopping_patience=self.patience if val is not None else None,
-            seed=self.seed,
+            seed=self.seed if seed is None else seed,
             progress=self.progress,
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
         )

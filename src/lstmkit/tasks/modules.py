@@ -162,7 +162,13 @@ class ClassifierNet(nn.Module):
 
 
 class QuantileNet(nn.Module):
-    """Forecasting: x (N, lookback, C) -> quantiles of the next ``horizon`` scaled changes, (N, horizon, Q)."""
+    """Forecasting: x (N, lookback + future_steps, C) -> quantiles of the next ``horizon`` scaled changes,
+    (N, horizon, Q).
+
+    The recurrence reads the whole input; a head on its output at the last observed step (lookback - 1)
+    gives every step's quantiles at once. With ``future_steps`` (= horizon, when there are known-future
+    covariates), a second head adds to step k what the recurrence read up to future row k.
+    """
 
     def __init__(
         self,
@@ -174,9 +180,10 @@ class QuantileNet(nn.Module):
         horizon: int,
         num_quantiles: int,
         cell: str,
+        future_steps: int = 0,
     ):
         super().__init__()
-        self.horizon, self.num_quantiles = horizon, num_quantiles
+        self.horizon, self.num_quantiles, self.future_steps = horizon, num_quantiles, future_steps
         self.lstm = recurrent_layer(
             cell,
             input_size,
@@ -187,7 +194,24 @@ class QuantileNet(nn.Module):
             recurrent_dropout=0.0,
         )
         self.head = nn.Linear(hidden_size, horizon * num_quantiles)
+        self.future_head = nn.Linear(hidden_size, num_quantiles) if future_steps else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.lstm(x)  # (N, lookback, H)
-        return self.head(out[:, -1]).view(len(x), self.horizon, self.num_quantiles)
+        N, T, _ = x.shape
+        out, _ = self.lstm(x)  # (N, T, H)
+        observed = T - self.future_steps  # the lookback
+        quantiles = self.head(out[:, observed - 1]).view(N, self.horizon, self.num_quantiles)
+        if self.future_head is not None:
+            quantiles = quantiles + self.future_head(out[:, observed:])  # (N, horizon, Q)
+        return quantiles
+
+
+class ForecastEnsemble(nn.Module):
+    """Members trained apart, run together: x -> every member's output stacked, (E, N, horizon, Q)."""
+
+    def __init__(self, members: list[QuantileNet]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members])
