@@ -8,6 +8,7 @@ equal shards, averaging the ranks' gradients equals the gradient of the whole gl
 
 from __future__ import annotations
 
+import atexit
 import os
 from dataclasses import dataclass
 
@@ -32,7 +33,15 @@ def world() -> World:
         return World()
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        atexit.register(_close)
     return World(dist.get_rank(), dist.get_world_size())
+
+
+def _close() -> None:
+    """Destroy the process group before the interpreter exits: gloo's threads left running then make C++ abort the
+    process ("terminate called without an active exception", exit -6) now and then, failing a finished run."""
+    if dist.is_initialized():
+        dist.destroy_process_group()
 
 
 def place(model: nn.Module, world: World) -> nn.Module:
