@@ -62,3 +62,56 @@ def classification_scores(actual, predicted) -> dict[str, float]:
         "accuracy": float(accuracy_score(actual, predicted)),
         "macro_f1": float(f1_score(actual, predicted, average="macro", zero_division=0)),
     }
+
+
+def _prf(correct: int, predicted: int, actual: int) -> dict[str, float]:
+    precision = correct / predicted if predicted else 0.0
+    recall = correct / actual if actual else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def entity_scores(gold, predicted) -> dict:
+    """Entity-level precision, recall and F1 over a corpus, as CoNLL's ``conlleval`` computes them.
+
+    ``gold`` and ``predicted``: lists of sentences, each a list of BIO/BIOES tags. A predicted chunk is correct
+    when a gold chunk of the same sentence has the same type, first and last token (``lstmkit.data.tags``).
+    Returns ``precision``, ``recall``, ``f1`` (0 where undefined, as conlleval prints), the counts, and
+    ``per_type``: the same for each type with its ``support`` (gold chunks).
+    """
+    from lstmkit.data.tags import entities
+
+    if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted, strict=False)):
+        raise ValueError("expected gold and predicted tags of the same sentences and lengths")
+    gold_chunks, predicted_chunks = set(), set()
+    for k, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        gold_chunks |= {(k, *chunk) for chunk in entities(g)}
+        predicted_chunks |= {(k, *chunk) for chunk in entities(p)}
+    correct = gold_chunks & predicted_chunks
+    types = sorted({chunk[1] for chunk in gold_chunks | predicted_chunks})
+    per_type = {}
+    for kind in types:
+        count = [sum(1 for chunk in chunks if chunk[1] == kind) for chunks in (correct, predicted_chunks, gold_chunks)]
+        per_type[kind] = _prf(*count) | {"support": count[2]}
+    return _prf(len(correct), len(predicted_chunks), len(gold_chunks)) | {
+        "correct": len(correct),
+        "predicted": len(predicted_chunks),
+        "gold": len(gold_chunks),
+        "per_type": per_type,
+    }
+
+
+def surface_scores(tokens, gold, predicted) -> dict[str, float]:
+    """WNUT17's surface-form precision, recall and F1: over the sets of unique (type, entity text) pairs of the
+    corpus, so an entity found once counts once however often it occurs (the shared task's second measure)."""
+    from lstmkit.data.tags import entities
+
+    def forms(tags_of):
+        return {
+            (kind, " ".join(words[first : last + 1]))
+            for words, tags in zip(tokens, tags_of, strict=True)
+            for kind, first, last in entities(tags)
+        }
+
+    gold_forms, predicted_forms = forms(gold), forms(predicted)
+    return _prf(len(gold_forms & predicted_forms), len(predicted_forms), len(gold_forms))
