@@ -4,6 +4,7 @@ from lstmkit.tasks.backtest import BacktestResult, backtest
 from lstmkit.tasks.base import SequenceEstimator, load
 from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.forecaster import Forecaster
+from lstmkit.tasks.tag import SequenceTagger
 from lstmkit.tasks.tuning import TuneResult, tune
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "Forecaster",
     "SequenceClassifier",
     "SequenceEstimator",
+    "SequenceTagger",
     "TuneResult",
     "backtest",
     "load",

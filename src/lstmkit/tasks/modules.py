@@ -49,6 +49,14 @@ def step_mask(lengths: torch.Tensor, T: int, device) -> torch.Tensor:
     return torch.arange(T, device=device)[None, :] < lengths.to(device)[:, None]
 
 
+def word_dropout(ids: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
+    """In training, each token id becomes UNK with probability ``rate`` (padding excepted); unchanged otherwise."""
+    if not training or rate == 0:
+        return ids
+    drawn = torch.rand(ids.shape, device=ids.device) < rate
+    return ids.masked_fill(drawn & (ids != Vocabulary.pad_id), Vocabulary.unk_id)
+
+
 class SequenceEncoder(nn.Module):
     """Inputs (N, T, C) floats, or (N, T) token ids with an embedding, and lengths -> (outputs, final).
 
@@ -91,10 +99,7 @@ class SequenceEncoder(nn.Module):
         becomes UNK with probability ``token_dropout`` (word dropout), padding excepted."""
         if self.embedding is None:
             return self.input_dropout(inputs)
-        if self.training and self.token_dropout > 0:
-            drawn = torch.rand(inputs.shape, device=inputs.device) < self.token_dropout
-            inputs = inputs.masked_fill(drawn & (inputs != Vocabulary.pad_id), Vocabulary.unk_id)
-        return self.input_dropout(self.embedding(inputs))
+        return self.input_dropout(self.embedding(word_dropout(inputs, self.token_dropout, self.training)))
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor, return_gates: bool = False, outputs: bool = True):
         """``outputs=False`` skips the per-step outputs (None is returned for them): the sequences then go through
@@ -215,3 +220,84 @@ class ForecastEnsemble(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.stack([member(x) for member in self.members])
+
+
+class CharacterCNN(nn.Module):
+    """Character features of each word (Ma & Hovy 2016): chars (N, T, W) ids -> (N, T, F), a convolution of width 3
+    over the character embeddings, ReLU, and the maximum over the word's characters."""
+
+    def __init__(self, *, num_chars: int, char_dim: int, filters: int):
+        super().__init__()
+        self.embedding = nn.Embedding(num_chars, char_dim, padding_idx=0)
+        self.conv = nn.Conv1d(char_dim, filters, kernel_size=3, padding=1)
+        self.output_size = filters
+
+    def forward(self, chars: torch.Tensor) -> torch.Tensor:
+        N, T, W = chars.shape
+        x = self.embedding(chars.reshape(N * T, W)).transpose(1, 2)  # (N*T, char_dim, W)
+        features = torch.relu(self.conv(x)).masked_fill((chars.reshape(N * T, 1, W) == 0), 0.0)
+        return features.max(dim=2).values.view(N, T, self.output_size)
+
+
+class TaggerNet(nn.Module):
+    """Tagging: per-step scores (N, T, K) of every tag.
+
+    Text: x (N, T, 2 + W) int64 holds, for each token, its word id, its casing class and its W character ids;
+    the word embedding (with word dropout), a one-hot of the casing and the character CNN's features are
+    concatenated. Numbers: x (N, T, C) floats. Then a (bi)directional recurrent layer of any lstmkit cell,
+    dropout, and a linear layer to the K tag scores (emissions for the CRF, or logits).
+    """
+
+    def __init__(
+        self,
+        *,
+        vocab_size: int | None,
+        num_chars: int | None,
+        num_cases: int,
+        input_size: int | None,
+        embedding_dim: int,
+        char_dim: int,
+        char_filters: int,
+        hidden_size: int,
+        num_layers: int,
+        cell: str,
+        bidirectional: bool,
+        dropout: float,
+        recurrent_dropout: float,
+        token_dropout: float,
+        num_tags: int,
+        crf: bool,
+    ):
+        super().__init__()
+        from lstmkit.tasks.crf import CRF
+
+        self.text = vocab_size is not None
+        if self.text:
+            self.words = nn.Embedding(vocab_size, embedding_dim, padding_idx=Vocabulary.pad_id)
+            self.token_dropout, self.num_cases = token_dropout, num_cases
+            self.chars = CharacterCNN(num_chars=num_chars, char_dim=char_dim, filters=char_filters)
+            input_size = embedding_dim + num_cases + char_filters
+        self.dropout = nn.Dropout(dropout)
+        self.rnn = recurrent_layer(
+            cell,
+            input_size,
+            hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+        )
+        self.scores = nn.Linear(hidden_size * (2 if bidirectional else 1), num_tags)
+        self.crf = CRF(num_tags) if crf else None
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, T, F) step features from the input (see the class docstring)."""
+        if not self.text:
+            return x
+        words, cases, chars = word_dropout(x[..., 0], self.token_dropout, self.training), x[..., 1], x[..., 2:]
+        casing = nn.functional.one_hot(cases, self.num_cases).float()
+        return torch.cat([self.words(words), casing, self.chars(chars)], dim=-1)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(self.dropout(self.features(x)), lengths=lengths)  # (N, T, D*H)
+        return self.scores(self.dropout(out))  # (N, T, K)

@@ -1,0 +1,131 @@
+"""SequenceTagger: the CoNLL reader on WNUT17, learning tags in text and along signals, decoding, persistence."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from lstmkit.data.conll import parse_conll, read_conll
+from lstmkit.errors import DataError
+from lstmkit.tasks import SequenceTagger, load
+from lstmkit.tasks.metrics import entity_scores
+from tests.shared_data import shared
+
+
+def test_the_conll_reader_reads_wnut17_with_its_tab_separator_lines():
+    tokens, tags = read_conll(shared("wnut17", "wnut17train.conll"))
+    assert len(tokens) == 3394 and [len(t) for t in tokens] == [len(t) for t in tags]
+    raw = shared("wnut17", "wnut17train.conll").read_text(encoding="utf-8").splitlines()
+    assert sum(line == "\t" for line in raw) == 2394  # the quirk: a single TAB between sentences
+    assert tokens[0][:3] == ["@paulwalk", "It", "'s"] and tags[0][14:17] == ["B-location", "I-location", "I-location"]
+    test_tokens, _ = read_conll(shared("wnut17", "emerging.test.annotated"))
+    assert len(test_tokens) == 1287
+    with pytest.raises(DataError, match=r"line 3 has 3 column\(s\) \('c\\tO\\tx'\); expected 2"):
+        parse_conll("a\tO\nb\tB-x\nc\tO\tx\n")
+    with pytest.raises(DataError, match="no sentences"):
+        parse_conll("\n\t\n")
+
+
+def places(n: int, seed: int) -> tuple[list[list[str]], list[list[str]]]:
+    """Sentences where a capitalized word after "in" or "to" is a place (one or two words): B-LOC (I-LOC)."""
+    rng = np.random.default_rng(seed)
+    fillers = ["we", "went", "live", "the", "a", "really", "nice", "day", "it", "was", "Monday", "I"]
+    names = ["Paris", "Oslo", "Lima", "Kyiv", "Quito", "Accra", "Hanoi", "Bern", "New", "San"]
+    X, y = [], []
+    for _ in range(n):
+        words, tags = [], []
+        for _ in range(rng.integers(1, 3)):
+            words += list(rng.choice(fillers, rng.integers(1, 4)))
+            tags += ["O"] * (len(words) - len(tags))
+            words.append(str(rng.choice(["in", "to"])))
+            tags.append("O")
+            name = "".join(rng.choice(list("bcdfgklmnprstvz"), 4)).capitalize() if rng.random() < 0.5 else None
+            words.append(name or str(rng.choice(names)))  # half are made-up names: only casing and context help
+            tags.append("B-LOC")
+            if rng.random() < 0.3:
+                words.append("City")
+                tags.append("I-LOC")
+        X.append(words)
+        y.append(tags)
+    return X, y
+
+
+@pytest.mark.parametrize("crf", [True, False])
+def test_the_tagger_finds_unseen_entities_from_context_and_casing(crf):
+    X, y = places(300, 0)
+    test_X, test_y = places(100, 1)
+    tagger = SequenceTagger(crf=crf, hidden_size=32, embedding_dim=16, epochs=15, patience=None, seed=0).fit(X, y)
+    predicted = tagger.predict(test_X)
+    assert entity_scores(test_y, predicted)["f1"] > 0.9
+    assert tagger.score(test_X, test_y) == pytest.approx(entity_scores(test_y, predicted)["f1"])
+    for tags in predicted:  # well-formed: I-LOC only after B-LOC or I-LOC, with or without the CRF
+        for before, after in itertools.pairwise(["O", *tags]):
+            assert after != "I-LOC" or before in ("B-LOC", "I-LOC")
+    probabilities = tagger.predict_proba(test_X[:5])
+    for p, words in zip(probabilities, test_X[:5], strict=True):
+        assert p.shape == (len(words), len(tagger.classes_))
+        np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_crf_marginals_equal_brute_force_enumeration(tmp_path):
+    X, y = places(40, 2)
+    tagger = SequenceTagger(hidden_size=8, embedding_dim=8, epochs=2, seed=0).fit(X, y)
+    sentence = [["to", "Oslo", "City"]]
+    marginals = tagger.predict_proba(sentence)[0]  # (3, K)
+    _, scores, lengths = tagger._scores(sentence)
+    crf, K = tagger.model_.crf, len(tagger.classes_)
+    trans, start, end = crf._scores()
+    paths = list(itertools.product(range(K), repeat=3))
+    weights = torch.stack(
+        [
+            start[p[0]]
+            + end[p[-1]]
+            + sum(scores[0, t, k] for t, k in enumerate(p))
+            + trans[p[0], p[1]]
+            + trans[p[1], p[2]]
+            for p in paths
+        ]
+    ).softmax(0)
+    expected = np.zeros((3, K))
+    for weight, path in zip(weights.tolist(), paths, strict=True):
+        for t, k in enumerate(path):
+            expected[t, k] += weight
+    np.testing.assert_allclose(marginals, expected, atol=1e-5)
+    tagger.save(tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    assert isinstance(loaded, SequenceTagger) and loaded.predict(X[:20]) == tagger.predict(X[:20])
+
+
+def segments(n: int, seed: int) -> tuple[list[np.ndarray], list[list[str]]]:
+    """Streams of noisy segments whose label is the segment's mean level (low/high): per-step labels."""
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for _ in range(n):
+        values, labels = [], []
+        for _ in range(rng.integers(2, 5)):
+            level = rng.integers(0, 2)
+            length = rng.integers(5, 15)
+            values.append(level * 1.0 + rng.normal(0, 0.8, length))
+            labels += ["high" if level else "low"] * length
+        X.append(np.concatenate(values)[:, None])
+        y.append(labels)
+    return X, y
+
+
+def test_numeric_steps_are_tagged_and_scored_by_accuracy():
+    X, y = segments(200, 0)
+    test_X, test_y = segments(60, 1)
+    tagger = SequenceTagger(hidden_size=16, epochs=20, patience=None, dropout=0.0, seed=0).fit(X, y)
+    assert tagger.input_kind_ == "numeric" and tagger.classes_ == ["high", "low"]
+    accuracy = tagger.score(test_X, test_y)
+    by_step = np.mean(
+        np.concatenate([(x[:, 0] > 0.5) == (np.array(t) == "high") for x, t in zip(test_X, test_y, strict=True)])
+    )
+    assert accuracy > 0.85 and accuracy > by_step  # context beats thresholding each noisy step alone
+    with pytest.raises(DataError, match="expected X as numeric"):
+        tagger.predict([["a", "b"]])
+    with pytest.raises(DataError, match=r"y\[0\] has 3 tags for"):
+        SequenceTagger(epochs=1).fit(X[:3], [["low"] * 3] * 3)
