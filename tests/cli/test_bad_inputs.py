@@ -247,6 +247,18 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--seed", "-1"], "Invalid value for '--seed'"),
         (["--steps", "many"], "Invalid value for '--steps'"),
     ]
+    tag = [
+        (["--epochs", "0"], "Invalid value for '--epochs'"),
+        (["--cell", "nope"], "cell"),
+        (["--train", d / "missing.conll", "--dev", full, "--test", full], "missing.conll: no such file"),
+        (["--train", full, "--dev", full, "--test", full], "line 1 has 1 column(s) ('date,value'); expected 2"),
+        (["--train", write(d / "b.conll", b"\x00\x01bin"), "--dev", full, "--test", full], "binary data"),
+    ]
+    tag_predict = [
+        (["--model", f, "--data", full], "holds a Forecaster model, not a tagger"),
+        (["--model", c, "--data", full], "holds a SequenceClassifier model, not a tagger"),
+        (["--model", f, "--data", d / "missing.txt"], "missing.txt: no such file"),
+    ]
     classify_predict = [
         (["--model", c, "--data", d / "missing.ts"], "no such file"),
         (["--model", c, "--data", ts], "expected 12 channels per step, got 1"),
@@ -280,6 +292,8 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         + [(["demo", "gates", *a], m) for a, m in demo]
         + [(["experiment", "long-lag", *a], m) for a, m in experiment]
         + [(["classify", "predict", *a], m) for a, m in classify_predict]
+        + [(["tag", *a], m) for a, m in tag]
+        + [(["tag", "predict", *a], m) for a, m in tag_predict]
     )
 
 

@@ -311,3 +311,11 @@ def test_a_long_season_arima_is_a_harmonic_regression():
     )
     forecast = baseline_forecast("arima", y[:300], 13, 52)
     assert mae(y[300:], forecast) < 0.8 * mae(y[300:], seasonal_naive_forecast(y[:300], 13, 52))
+
+
+def test_a_baseline_that_cannot_fit_is_left_out_and_named():
+    pytest.importorskip("statsforecast")
+    y = 10 + np.sin(np.arange(5.0))
+    result = backtest(Forecaster(horizon=1, lookback=1, epochs=1, ensemble=1), y, folds=1)
+    assert "ets" in result.skipped and "ETS (statsforecast AutoETS) cannot fit 4 values" in result.skipped["ets"]
+    assert "ets" not in result.models and set(result.scores["model"]) == set(result.models)

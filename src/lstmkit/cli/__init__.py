@@ -15,6 +15,7 @@ from lstmkit.cli.classify import classify_app
 from lstmkit.cli.experiment import experiment_app
 from lstmkit.cli.forecast import datasets, forecast_app
 from lstmkit.cli.inside import demo_app, inspect
+from lstmkit.cli.tag import tag_app
 from lstmkit.cli.tune import tune_app
 from lstmkit.errors import LstmkitError
 
@@ -29,6 +30,7 @@ app.command("cells")(cells)
 app.command("datasets")(datasets)
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(classify_app, name="classify")
+app.add_typer(tag_app, name="tag")
 app.add_typer(tune_app, name="tune")
 app.add_typer(demo_app, name="demo")
 app.command("inspect")(inspect)

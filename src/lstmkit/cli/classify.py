@@ -212,12 +212,9 @@ def classify(
         return
     common.one_thread()
     shown = common.console()
-    if resume is not None:
-        settings = common.resume_run(ctx, resume, COMMAND, ClassifySettings)
-        classified = read_data(settings)
-        out = resume
-    else:
-        settings = settings_for(
+
+    def new_settings() -> ClassifySettings:
+        return settings_for(
             data,
             test,
             text=text,
@@ -229,11 +226,13 @@ def classify(
             epochs=epochs,
             seed=seed,
         )
+
+    def read(settings: ClassifySettings) -> ClassificationData:
         classified = read_data(settings)
         make_classifier(settings)
-        settings.fingerprint = common.fingerprint(settings.data, settings.test)
-        out = common.check_run_folder(out)
-        common.create_run_folder(out, COMMAND, settings)
+        return classified
+
+    settings, classified, out = common.open_run(ctx, resume, out, COMMAND, ClassifySettings, new_settings, read)
     run(settings, classified, out, shown)
     shown.print(f"run folder: {out} (model/, metrics.json, confusion.png, training.png)")
 

@@ -139,16 +139,41 @@ def fingerprint(*paths: Path | str | None) -> str:
 
 def resume_run(ctx: typer.Context, folder: Path, command: str, settings_class):
     """The settings of the interrupted run in ``folder``: no other options given, run.json checked field by field,
-    and the data files (the settings' ``data`` and ``test``, where present) unchanged since the run started."""
+    and the data files (``data_files``) unchanged since the run started."""
     check_resume_alone(ctx)
     settings = read_settings(folder, command, settings_class)
-    current = fingerprint(settings.data, getattr(settings, "test", None), getattr(settings, "future_data", None))
+    current = fingerprint(*data_files(settings))
     if current != settings.fingerprint:
         raise DataError(
             f"{folder}: the data changed since this run started (fingerprint {current[:12]} vs "
             f"{settings.fingerprint[:12]}); --resume needs the same data: start a new run instead"
         )
     return settings
+
+
+DATA_FIELDS = ("data", "train", "dev", "test", "future_data")  # settings fields that name data files
+
+
+def data_files(settings) -> list[str | None]:
+    """The data files a run's settings name (fields in DATA_FIELDS), in that order: what its fingerprint covers."""
+    return [getattr(settings, name) for name in DATA_FIELDS if hasattr(settings, name)]
+
+
+def open_run(
+    ctx: typer.Context, resume: Path | None, out: Path | None, command: str, settings_class, new_settings, read
+):
+    """(settings, data, run folder) of a run: with ``resume``, the interrupted run's settings and its data read
+    again by ``read(settings)``; else ``new_settings()``, its data read and checked by ``read`` before the run
+    folder is checked, created and given run.json (with the data's fingerprint)."""
+    if resume is not None:
+        settings = resume_run(ctx, resume, command, settings_class)
+        return settings, read(settings), resume
+    settings = new_settings()
+    data = read(settings)
+    settings.fingerprint = fingerprint(*data_files(settings))
+    out = check_run_folder(out)
+    create_run_folder(out, command, settings)
+    return settings, data, out
 
 
 def finite_json(value):

@@ -171,6 +171,7 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
     summary = result.summary()
     metrics = {
         "backtest": {model: summary.loc[model].to_dict() for model in result.models},
+        "not_scored": result.skipped,
         "folds": result.scores.to_dict(orient="records"),
         "interval_coverage": coverage(result.forecasts),
         "seasonal_period": final.seasonal_period_,
@@ -188,6 +189,8 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
         out / "training.png", dpi=110
     )
     console.print(_results_table(summary, metrics["interval_coverage"], settings))
+    for reason in result.skipped.values():
+        console.print(f"not scored: {reason}")
     if not statistical_available():
         console.print('ETS and ARIMA join the table with the stats extra: pip install "lstmkit[stats]"')
     return metrics
@@ -233,12 +236,9 @@ def forecast(
         return
     common.one_thread()
     console = common.console()
-    if resume is not None:
-        settings = common.resume_run(ctx, resume, COMMAND, ForecastSettings)
-        frame = read_series(settings).frame
-        out = resume
-    else:
-        settings = ForecastSettings(
+
+    def new_settings() -> ForecastSettings:
+        return ForecastSettings(
             data=common.data_setting(data, EMBEDDED),
             target=target,
             time=time,
@@ -253,23 +253,28 @@ def forecast(
             future=future or "",
             future_data=None if future_data is None else common.data_setting(future_data),
         )
-        prepared = read_series(settings)  # every input check, before any file
+
+    def read(settings: ForecastSettings) -> pd.DataFrame:
+        """Every input check, before any file: the series, the backtest's length, the future covariates."""
+        prepared = read_series(settings)
         frame = prepared.frame
+        backtest_needs = (
+            prepared.lookback + settings.horizon + 1 + prepared.seasonal_period + settings.folds * settings.horizon
+        )
+        if len(frame) < backtest_needs:
+            raise DataError(
+                f"the series has {len(frame)} rows; {settings.folds} backtest folds of horizon "
+                f"{settings.horizon} with lookback {prepared.lookback} need at least {backtest_needs}"
+            )
         read_future(settings, settings.future_data)
+        make_forecaster(settings)
         if prepared.unused:
             console.print(
                 f"not used: {', '.join(prepared.unused)} (name columns with --covariates or --future to use them)"
             )
-        backtest_needs = prepared.lookback + settings.horizon + 1 + prepared.seasonal_period + folds * settings.horizon
-        if len(frame) < backtest_needs:
-            raise DataError(
-                f"the series has {len(frame)} rows; {folds} backtest folds of horizon "
-                f"{settings.horizon} with lookback {prepared.lookback} need at least {backtest_needs}"
-            )
-        make_forecaster(settings)
-        settings.fingerprint = common.fingerprint(settings.data, settings.future_data)
-        out = common.check_run_folder(out)
-        common.create_run_folder(out, COMMAND, settings)
+        return frame
+
+    settings, frame, out = common.open_run(ctx, resume, out, COMMAND, ForecastSettings, new_settings, read)
     run(settings, frame, out, console)
     console.print(f"run folder: {out} (model/, metrics.json, forecast.csv, forecast.png, backtest.png, training.png)")
 

@@ -167,3 +167,49 @@ def load_sentiment(
     members = {f"sentiment labelled sentences/{f}": f for f in SENTIMENT_SOURCES.values()}
     _local(place, [SENTIMENT_SOURCES[source]], SENTIMENT_URL, members, download)
     return read_sentiment(place / SENTIMENT_SOURCES[source])
+
+
+WNUT17_URL = "https://raw.githubusercontent.com/leondz/emerging_entities_17/master/{file}"
+WNUT17_FILES = {"train": "wnut17train.conll", "dev": "emerging.dev.conll", "test": "emerging.test.annotated"}
+
+
+@dataclass(frozen=True)
+class TaggedSplits:
+    """A tagging corpus: (sentences of tokens, sentences of tags) for each split."""
+
+    name: str
+    train: tuple[list[list[str]], list[list[str]]]
+    dev: tuple[list[list[str]], list[list[str]]]
+    test: tuple[list[list[str]], list[list[str]]]
+
+
+def load_wnut17(folder: str | Path | None = None, download: bool = False) -> TaggedSplits:
+    """WNUT 2017 emerging and rare entities (Derczynski et al. 2017; CC BY 4.0): train, dev and test in CoNLL form.
+
+    By default the copy embedded in lstmkit (gzipped, byte-identical once decompressed); with ``folder`` (or
+    ``download=True``: ``data_home()/wnut17``) the three files there, fetched from the shared task's
+    repository when missing and ``download`` is set."""
+    from lstmkit.data.conll import parse_conll, read_conll
+
+    if folder is None and not download:
+        splits = {}
+        for split, file in WNUT17_FILES.items():
+            raw = resources.files("lstmkit.data").joinpath("embedded", f"{file}.gz").read_bytes()
+            splits[split] = parse_conll(gzip.decompress(raw).decode("utf-8"), f"embedded {file}")
+        return TaggedSplits("wnut17", **splits)
+    place = data_home() / "wnut17" if folder is None else Path(folder)
+    for file in WNUT17_FILES.values():
+        if not (place / file).is_file():
+            if not download:
+                raise DataError(f"{place}: missing {file}; download it from {WNUT17_URL.format(file=file)}")
+            fetch_file(WNUT17_URL.format(file=file), place / file)
+    return TaggedSplits("wnut17", **{split: read_conll(place / file) for split, file in WNUT17_FILES.items()})
+
+
+def fetch_file(url: str, path: Path) -> None:
+    """Download ``url`` to ``path`` atomically (nothing half-written if it fails)."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (a fixed https URL of the publisher)
+            write_atomically(path, response.read())
+    except OSError as error:
+        raise DataError(f"cannot download {url} ({error}); put the file in {path.parent} by hand") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,7 @@ from sklearn.base import clone
 
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
-from lstmkit.tasks.forecast_baselines import baseline_forecast, baseline_names
+from lstmkit.tasks.forecast_baselines import BaselineError, baseline_forecast, baseline_names
 from lstmkit.tasks.forecaster import Forecaster
 from lstmkit.tasks.metrics import all_metrics
 
@@ -30,6 +30,7 @@ class BacktestResult:
     scores: pd.DataFrame  # one row per (fold, model): MAE, RMSE, sMAPE, MASE
     forecasts: pd.DataFrame  # one row per forecast step: fold, actual, lstm, lower, upper, then each baseline
     models: tuple[str, ...]  # "lstm", then the baselines scored
+    skipped: dict[str, str] = field(default_factory=dict)  # baseline -> why it could not be fitted (e.g. too short)
 
     def summary(self) -> pd.DataFrame:
         """Each model's metrics averaged over the folds, in ``models`` order."""
@@ -100,10 +101,16 @@ def backtest(
             f"the series has {len(frame)} rows; {folds} folds of horizon {horizon} need at least "
             f"{needed + period + folds * horizon}"
         )
-    models = ("lstm", *baseline_names())
+    origins = [first_origin + k * horizon for k in range(folds)]
+    baselines, skipped = {}, {}
+    for name in baseline_names():  # every fold's baselines first: one that cannot fit a fold is left out whole
+        try:
+            baselines[name] = [baseline_forecast(name, frame.iloc[:o, 0].to_numpy(), horizon, period) for o in origins]
+        except BaselineError as error:
+            skipped[name] = str(error)
+    models = ("lstm", *baselines)
     pieces, scores = [], []
-    for k in range(folds):
-        origin = first_origin + k * horizon
+    for k, origin in enumerate(origins):
         fold_dir = None if workdir is None else Path(workdir) / f"fold{k + 1}"
         done = None if fold_dir is None else fold_dir / "forecasts.json"
         if done is not None and done.exists():  # a fold finished before an interruption
@@ -115,8 +122,8 @@ def backtest(
                     done, json.dumps({c: forecasts[c].tolist() for c in forecasts.columns}, allow_nan=False)
                 )
         insample = frame.iloc[:origin, 0].to_numpy()
-        for name in models[1:]:
-            forecasts[name] = baseline_forecast(name, insample, horizon, period)
+        for name, forecast in baselines.items():
+            forecasts[name] = forecast[k]
         for model in models:
             scores.append(
                 {"fold": k + 1, "model": model}
@@ -125,7 +132,7 @@ def backtest(
         pieces.append(forecasts.assign(fold=k + 1))
         if on_fold is not None:
             on_fold(k + 1)
-    return BacktestResult(pd.DataFrame(scores), pd.concat(pieces), models)
+    return BacktestResult(pd.DataFrame(scores), pd.concat(pieces), models, skipped)
 
 
 def coverage(forecasts: pd.DataFrame) -> float:

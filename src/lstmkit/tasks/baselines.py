@@ -44,3 +44,21 @@ def baselines(input_kind: str, seed: int = 0) -> dict[str, BaseEstimator]:
     else:
         found["nearest_neighbour"] = make_pipeline(ResampledSeries(), KNeighborsClassifier(n_neighbors=1))
     return found
+
+
+def most_frequent_tag(train_tokens, train_tags, tokens) -> list[list[str]]:
+    """Tagging baseline: each token gets the tag it carried most often in training (ties: the first seen); tokens
+    never seen in training get O. (The entities of WNUT17's test set mostly never occur in training.)"""
+    from collections import Counter, defaultdict
+
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for words, tags in zip(train_tokens, train_tags, strict=True):
+        for word, tag in zip(words, tags, strict=True):
+            counts[word][tag] += 1
+    best = {word: tally.most_common(1)[0][0] for word, tally in counts.items()}
+    return [[best.get(word, "O") for word in words] for words in tokens]
+
+
+def all_outside(tokens) -> list[list[str]]:
+    """Tagging baseline: O for every token (entity F1 0, per-step accuracy the share of O)."""
+    return [["O"] * len(words) for words in tokens]

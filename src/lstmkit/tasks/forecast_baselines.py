@@ -29,6 +29,11 @@ NAMES = {
 }
 
 
+class BaselineError(Exception):
+    """A statistical baseline that cannot be fitted to this history (statsforecast refuses it, or its forecast is
+    not finite): the backtest leaves it out and says why."""
+
+
 def statistical_available() -> bool:
     """Whether statsforecast is installed (the ``stats`` extra)."""
     return importlib.util.find_spec("statsforecast") is not None
@@ -48,15 +53,22 @@ def baseline_forecast(name: str, history: np.ndarray, horizon: int, period: int)
         return seasonal_naive_forecast(history, horizon, period)
     from statsforecast.models import AutoARIMA, AutoETS
 
-    if name == "arima" and period > LONG_SEASON:
-        steps = np.arange(len(history) + horizon)
-        terms = fourier_terms(steps, period, min(FOURIER_TERMS, period // 2))
-        forecast = AutoARIMA(season_length=1).forecast(
-            y=history, h=horizon, X=terms[: len(history)], X_future=terms[len(history) :]
-        )
-    else:
-        forecast = {"ets": AutoETS, "arima": AutoARIMA}[name](season_length=period).forecast(y=history, h=horizon)
-    return np.asarray(forecast["mean"], dtype=float)
+    try:
+        if name == "arima" and period > LONG_SEASON:
+            steps = np.arange(len(history) + horizon)
+            terms = fourier_terms(steps, period, min(FOURIER_TERMS, period // 2))
+            forecast = AutoARIMA(season_length=1).forecast(
+                y=history, h=horizon, X=terms[: len(history)], X_future=terms[len(history) :]
+            )
+        else:
+            model = {"ets": AutoETS, "arima": AutoARIMA}[name](season_length=period)
+            forecast = model.forecast(y=history, h=horizon)
+    except (NotImplementedError, ValueError, ArithmeticError, np.linalg.LinAlgError) as error:
+        raise BaselineError(f"{NAMES[name]} cannot fit {len(history)} values: {error}") from None
+    values = np.asarray(forecast["mean"], dtype=float)
+    if not np.isfinite(values).all():
+        raise BaselineError(f"{NAMES[name]} gave a forecast that is not finite on {len(history)} values")
+    return values
 
 
 def fourier_terms(steps: np.ndarray, period: int, pairs: int) -> np.ndarray:
