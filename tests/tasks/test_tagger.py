@@ -129,3 +129,15 @@ def test_numeric_steps_are_tagged_and_scored_by_accuracy():
         tagger.predict([["a", "b"]])
     with pytest.raises(DataError, match=r"y\[0\] has 3 tags for"):
         SequenceTagger(epochs=1).fit(X[:3], [["low"] * 3] * 3)
+
+
+def test_word_frequency_classes_come_from_wordfreq():
+    wordfreq = pytest.importorskip("wordfreq")
+    from lstmkit.tasks.tag import frequency_classes
+
+    words = ["The", "Paris", "xyzzyq"]
+    expected = [int(wordfreq.zipf_frequency(w.lower(), "en")) for w in words]
+    assert frequency_classes(words) == expected and expected[0] == 7 and expected[2] == 0
+    X, y = places(60, 3)
+    tagger = SequenceTagger(word_frequency=True, hidden_size=8, embedding_dim=8, epochs=1).fit(X, y)
+    assert tagger._tensors([["the", "Paris"]])[0][0, :, 2].tolist() == [7, int(wordfreq.zipf_frequency("paris", "en"))]

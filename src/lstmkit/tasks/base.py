@@ -71,15 +71,17 @@ class SequenceEstimator(BaseEstimator):
         metrics=None,
         callbacks=(),
         seed: int | None = None,
+        stop_on_val_loss: bool = True,
     ) -> Trainer:
         """Train ``model`` with this estimator's training parameters (``seed`` replaces the estimator's, e.g. for
-        an ensemble's members); see the module docstring."""
+        an ensemble's members; ``stop_on_val_loss=False`` leaves early stopping to a callback that judges another
+        validation measure); see the module docstring."""
         config = TrainConfig(
             epochs=self.epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=getattr(self, "weight_decay", 0.0),
-            early_stopping_patience=self.patience if val is not None else None,
+            early_stopping_patience=self.patience if val is not None and stop_on_val_loss else None,
             seed=self.seed if seed is None else seed,
             progress=self.progress,
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),

@@ -242,10 +242,11 @@ class CharacterCNN(nn.Module):
 class TaggerNet(nn.Module):
     """Tagging: per-step scores (N, T, K) of every tag.
 
-    Text: x (N, T, 2 + W) int64 holds, for each token, its word id, its casing class and its W character ids;
-    the word embedding (with word dropout), a one-hot of the casing and the character CNN's features are
-    concatenated. Numbers: x (N, T, C) floats. Then a (bi)directional recurrent layer of any lstmkit cell,
-    dropout, and a linear layer to the K tag scores (emissions for the CRF, or logits).
+    Text: x (N, T, 3 + W) int64 holds, for each token, its word id, its casing class, its word-frequency class
+    and its W character ids; the word embedding (with word dropout), one-hots of the casing and (with
+    ``num_frequencies``) of the frequency class, and the character CNN's features are concatenated.
+    Numbers: x (N, T, C) floats. Then a (bi)directional recurrent layer of any lstmkit cell, dropout, and a
+    linear layer to the K tag scores (emissions for the CRF, or logits).
     """
 
     def __init__(
@@ -254,6 +255,7 @@ class TaggerNet(nn.Module):
         vocab_size: int | None,
         num_chars: int | None,
         num_cases: int,
+        num_frequencies: int,
         input_size: int | None,
         embedding_dim: int,
         char_dim: int,
@@ -274,9 +276,9 @@ class TaggerNet(nn.Module):
         self.text = vocab_size is not None
         if self.text:
             self.words = nn.Embedding(vocab_size, embedding_dim, padding_idx=Vocabulary.pad_id)
-            self.token_dropout, self.num_cases = token_dropout, num_cases
+            self.token_dropout, self.num_cases, self.num_frequencies = token_dropout, num_cases, num_frequencies
             self.chars = CharacterCNN(num_chars=num_chars, char_dim=char_dim, filters=char_filters)
-            input_size = embedding_dim + num_cases + char_filters
+            input_size = embedding_dim + num_cases + num_frequencies + char_filters
         self.dropout = nn.Dropout(dropout)
         self.rnn = recurrent_layer(
             cell,
@@ -294,9 +296,11 @@ class TaggerNet(nn.Module):
         """(N, T, F) step features from the input (see the class docstring)."""
         if not self.text:
             return x
-        words, cases, chars = word_dropout(x[..., 0], self.token_dropout, self.training), x[..., 1], x[..., 2:]
-        casing = nn.functional.one_hot(cases, self.num_cases).float()
-        return torch.cat([self.words(words), casing, self.chars(chars)], dim=-1)
+        words, cases, chars = word_dropout(x[..., 0], self.token_dropout, self.training), x[..., 1], x[..., 3:]
+        parts = [self.words(words), nn.functional.one_hot(cases, self.num_cases).float()]
+        if self.num_frequencies:
+            parts.append(nn.functional.one_hot(x[..., 2], self.num_frequencies).float())
+        return torch.cat([*parts, self.chars(chars)], dim=-1)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(self.dropout(self.features(x)), lengths=lengths)  # (N, T, D*H)

@@ -8,10 +8,13 @@ it, the softmax scores are decoded by Viterbi under the BIO constraints when the
 yield well-formed sequences: no I-X after O or after another type), else step by step.
 
 ``score`` is the entity-level F1 (as conlleval computes it) for BIO/BIOES tags, else the per-step accuracy.
-Training stops early on the validation loss (the CRF's negative log-likelihood, or the cross-entropy).
+Training stops early on the validation cases' ``score`` (``BestValidationScore``), and keeps the best epoch's
+weights; the loss is the CRF's negative log-likelihood, or the cross-entropy.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 import numpy as np
 import torch
@@ -20,11 +23,12 @@ from lstmkit.checks import check_choice, check_integer, check_number
 from lstmkit.data.sequences import as_sequences, pad_sequences
 from lstmkit.data.tags import PREFIXES, split_tag
 from lstmkit.data.vocab import Vocabulary
-from lstmkit.errors import DataError
+from lstmkit.errors import DataError, ParameterError
 from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.crf import CRF, bio_constraints
 from lstmkit.tasks.metrics import entity_scores
 from lstmkit.tasks.modules import CELLS, TaggerNet
+from lstmkit.training.callbacks import Callback
 
 MAX_WORD = 20  # characters read of each word
 CASES = ("pad", "lower", "upper", "title", "digits", "has digit", "mention or hashtag", "link", "other")
@@ -51,6 +55,17 @@ def casing(word: str) -> int:
     return CASES.index("other")
 
 
+FREQUENCY_CLASSES = 9  # zipf frequency 0 (unknown) .. 8 (the commonest words), rounded down
+
+
+def frequency_classes(tokens: list[str]) -> list[int]:
+    """Each token's English word frequency on the zipf scale (log10 of uses per billion words), rounded down to
+    0..8 (0: not in wordfreq's lists): rare words in common contexts are where new entities hide."""
+    from wordfreq import zipf_frequency
+
+    return [min(int(zipf_frequency(token.lower(), "en")), FREQUENCY_CLASSES - 1) for token in tokens]
+
+
 def is_entity_scheme(tags) -> bool:
     """Whether every tag is O or B-/I-/E-/S-TYPE (a BIO or BIOES scheme)."""
     return all(tag == "O" or (split_tag(tag)[0] in PREFIXES and split_tag(tag)[1]) for tag in tags)
@@ -69,6 +84,15 @@ class SequenceTagger(SequenceEstimator):
     """
 
     kind = "SequenceTagger"
+    validation_metric = ("val_score", "maximize")  # ``score`` on the validation cases: entity F1 or accuracy
+
+    def validation_score(self) -> float:
+        """The best validation ``score`` of the fit (the epoch whose weights were kept)."""
+        self._check_fitted()
+        scores = [row["val_score"] for row in self.history_ if "val_score" in row]
+        if not scores:
+            raise ParameterError("SequenceTagger logged no val_score: a validation part is needed (val_fraction > 0)")
+        return max(scores)
 
     def __init__(
         self,
@@ -83,6 +107,7 @@ class SequenceTagger(SequenceEstimator):
         dropout: float = 0.5,
         recurrent_dropout: float = 0.0,
         token_dropout: float = 0.1,
+        word_frequency: bool = False,  # a feature from wordfreq's English frequencies (``lstmkit[tag]``)
         epochs: int = 30,
         batch_size: int = 16,
         lr: float = 2e-3,
@@ -103,6 +128,7 @@ class SequenceTagger(SequenceEstimator):
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.token_dropout = token_dropout
+        self.word_frequency = word_frequency
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -118,6 +144,9 @@ class SequenceTagger(SequenceEstimator):
             check_integer(name, getattr(self, name), 1)
         check_choice("bidirectional", self.bidirectional, (True, False))
         check_choice("crf", self.crf, (True, False))
+        check_choice("word_frequency", self.word_frequency, (True, False))
+        if self.word_frequency and importlib.util.find_spec("wordfreq") is None:
+            raise ParameterError('word_frequency=True needs wordfreq: pip install "lstmkit[tag]"')
         for name in ("dropout", "recurrent_dropout", "token_dropout"):
             check_number(name, getattr(self, name), 0.0, 1.0, high_open=True)
         check_number("val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
@@ -149,12 +178,13 @@ class SequenceTagger(SequenceEstimator):
             return torch.from_numpy(padded), torch.from_numpy(lengths)
         rows = []
         for tokens in cases:
-            row = np.zeros((len(tokens), 2 + MAX_WORD), dtype=np.int64)
+            row = np.zeros((len(tokens), 3 + MAX_WORD), dtype=np.int64)
             row[:, 0] = self.vocabulary_.encode([t.lower() for t in tokens])
             row[:, 1] = [casing(t) for t in tokens]
+            row[:, 2] = frequency_classes(tokens) if self.word_frequency else 0
             for k, token in enumerate(tokens):
                 chars = self.characters_.encode(list(token[:MAX_WORD]))
-                row[k, 2 : 2 + len(chars)] = chars
+                row[k, 3 : 3 + len(chars)] = chars
             rows.append(row)
         padded, lengths = pad_sequences(rows, dtype=np.int64)
         return torch.from_numpy(padded), torch.from_numpy(lengths)
@@ -181,6 +211,7 @@ class SequenceTagger(SequenceEstimator):
             vocab_size=len(self.vocabulary_) if text else None,
             num_chars=len(self.characters_) if text else None,
             num_cases=len(CASES),
+            num_frequencies=FREQUENCY_CLASSES if self.word_frequency else 0,
             input_size=None if text else self.n_channels_,
             embedding_dim=self.embedding_dim,
             char_dim=self.char_dim,
@@ -303,6 +334,36 @@ class SequenceTagger(SequenceEstimator):
         else:
             self.n_channels_ = int(state["n_channels"])
         self.history_ = state["history"]
+
+
+class BestValidationScore(Callback):
+    """Early stopping on the tagger's ``score`` of the validation cases (entity F1 as conlleval for entity tags,
+    else per-step accuracy), logged as ``val_score`` each epoch: training stops after ``patience`` epochs without
+    a better score and ends with the weights of the best epoch. (On WNUT17 the validation loss rises again while
+    the entity F1 still climbs: the loss is not what is judged.)"""
+
+    def __init__(self, tagger: SequenceTagger, X, y, patience: int | None):
+        self.tagger, self.X, self.y, self.patience = tagger, X, y, patience
+        self.best, self.best_state, self.bad_epochs = -1.0, None, 0
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        model = trainer.model
+        self.tagger.model_ = model
+        model.eval()
+        logs["val_score"] = score = self.tagger.score(self.X, self.y)
+        model.train()
+        if score > self.best:
+            self.best, self.bad_epochs = score, 0
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.bad_epochs += 1
+            if self.patience is not None and self.bad_epochs >= self.patience:
+                trainer.should_stop = True
+
+    def on_fit_end(self, trainer) -> None:
+        if self.best_state is not None:
+            trainer.model.load_state_dict(self.best_state)
+        trainer.model.eval()
 
 
 class TaggingLoss(torch.nn.Module):
