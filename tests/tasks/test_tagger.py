@@ -141,3 +141,33 @@ def test_word_frequency_classes_come_from_wordfreq():
     X, y = places(60, 3)
     tagger = SequenceTagger(word_frequency=True, hidden_size=8, embedding_dim=8, epochs=1).fit(X, y)
     assert tagger._tensors([["the", "Paris"]])[0][0, :, 2].tolist() == [7, int(wordfreq.zipf_frequency("paris", "en"))]
+
+
+def test_streams_of_recordings_are_seeded_and_labelled_per_step():
+    from lstmkit.data.datasets import load_sequence_dataset
+    from lstmkit.data.sequences import concatenated_streams
+
+    train = load_sequence_dataset("basic_motions").train
+    X, y = concatenated_streams(train, streams=5, per_stream=4, seed=3)
+    again, labels = concatenated_streams(train, streams=5, per_stream=4, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(X, again, strict=True)) and labels == y
+    assert [x.shape for x in X] == [(400, 6)] * 5 and all(len(t) == 400 for t in y)  # 4 recordings of 100 steps
+    first = next(k for k, s in enumerate(train.sequences) if np.array_equal(s, X[0][:100]))
+    assert set(y[0][:100]) == {str(train.labels[first])}
+    with pytest.raises(DataError, match="per_stream in"):
+        concatenated_streams(train, streams=1, per_stream=41)
+
+
+def test_boundary_scores_match_them_within_the_tolerance():
+    from lstmkit.tasks.metrics import boundaries, boundary_scores
+
+    gold = [["a"] * 5 + ["b"] * 5 + ["c"] * 5]  # boundaries at 5 and 10
+    assert boundaries(gold[0]) == [5, 10]
+    near = [["a"] * 6 + ["b"] * 3 + ["c"] * 6]  # at 6 (1 off) and 9 (1 off)
+    assert boundary_scores(gold, near, tolerance=1) == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert boundary_scores(gold, near, tolerance=0)["f1"] == 0.0
+    extra = [["a"] * 5 + ["b"] * 2 + ["a"] + ["b"] * 2 + ["c"] * 5]  # 5, 7, 8, 10: two correct of four
+    scores = boundary_scores(gold, extra, tolerance=0)
+    assert scores["precision"] == 0.5 and scores["recall"] == 1.0
+    crowded = [["a"] * 4 + ["b"] + ["c"] * 10]  # 4 and 5 both within 1 of gold 5: only one may match it
+    assert boundary_scores(gold, crowded, tolerance=1)["precision"] == 0.5

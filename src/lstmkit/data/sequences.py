@@ -162,3 +162,26 @@ def stack_frames(sequence: np.ndarray, frame_size: int) -> np.ndarray:
     padded = np.zeros((steps * frame_size, C), dtype=sequence.dtype)
     padded[:T] = sequence
     return padded.reshape(steps, frame_size * C)
+
+
+def concatenated_streams(
+    recordings: LabelledSequences, streams: int, per_stream: int, seed: int = 0
+) -> tuple[list[np.ndarray], list[list[str]]]:
+    """A per-step labelling task derived from a classification set (the guides' framewise example on real
+    signals): each of ``streams`` streams concatenates ``per_stream`` recordings drawn without replacement
+    (seeded: the same ``seed`` gives the same streams), and every step is labelled with its recording's class.
+
+    Returns the streams (T_i, C) and their per-step labels (strings). Recordings never repeat within a stream;
+    a recording may appear in several streams once the set is used up.
+    """
+    if streams < 1 or not 1 <= per_stream <= len(recordings.sequences):
+        raise DataError(
+            f"expected streams >= 1 and per_stream in [1, {len(recordings.sequences)}], got {streams}, {per_stream}"
+        )
+    rng = np.random.default_rng(seed)
+    X, y = [], []
+    for _ in range(streams):
+        chosen = rng.choice(len(recordings.sequences), per_stream, replace=False)
+        X.append(np.concatenate([recordings.sequences[k] for k in chosen]))
+        y.append([str(recordings.labels[k]) for k in chosen for _ in range(len(recordings.sequences[k]))])
+    return X, y

@@ -115,3 +115,26 @@ def surface_scores(tokens, gold, predicted) -> dict[str, float]:
 
     gold_forms, predicted_forms = forms(gold), forms(predicted)
     return _prf(len(gold_forms & predicted_forms), len(predicted_forms), len(gold_forms))
+
+
+def boundaries(labels) -> list[int]:
+    """The steps t where a new segment starts (labels[t] != labels[t - 1])."""
+    return [t for t in range(1, len(labels)) if labels[t] != labels[t - 1]]
+
+
+def boundary_scores(gold, predicted, tolerance: int = 2) -> dict[str, float]:
+    """Segment-boundary precision, recall and F1 over sequences of per-step labels: a predicted boundary is correct
+    when it lies within ``tolerance`` steps of a gold boundary not yet matched (each gold boundary matches at most
+    one predicted boundary; matched greedily in order of distance)."""
+    correct = found = actual = 0
+    for g, p in zip(gold, predicted, strict=True):
+        gold_steps, predicted_steps = boundaries(list(g)), boundaries(list(p))
+        found, actual = found + len(predicted_steps), actual + len(gold_steps)
+        pairs = sorted((abs(a - b), a, b) for a in gold_steps for b in predicted_steps if abs(a - b) <= tolerance)
+        used_gold, used_predicted = set(), set()
+        for _, a, b in pairs:
+            if a not in used_gold and b not in used_predicted:
+                used_gold.add(a)
+                used_predicted.add(b)
+        correct += len(used_gold)
+    return _prf(correct, found, actual)
