@@ -171,3 +171,19 @@ def test_boundary_scores_match_them_within_the_tolerance():
     assert scores["precision"] == 0.5 and scores["recall"] == 1.0
     crowded = [["a"] * 4 + ["b"] + ["c"] * 10]  # 4 and 5 both within 1 of gold 5: only one may match it
     assert boundary_scores(gold, crowded, tolerance=1)["precision"] == 0.5
+
+
+def test_the_outside_bias_is_chosen_on_the_validation_f1():
+    X, y = places(60, 4)
+    tagger = SequenceTagger(crf=False, hidden_size=8, embedding_dim=8, epochs=1, tune_outside=False).fit(X, y)
+    assert tagger.outside_bias_ == 0.0 and "val_score" in tagger.history_[0]
+    assert tagger.validation_score() == max(row["val_score"] for row in tagger.history_)
+    sentences, gold = [["in", "Oslo"], ["to", "Lima"]], [["O", "B-LOC"], ["O", "B-LOC"]]
+    K, o, b = len(tagger.classes_), tagger.classes_.index("O"), tagger.classes_.index("B-LOC")
+    scores = torch.zeros(2, 2, K)
+    scores[:, :, o] = 1.0  # O wins every step by 0.2 ...
+    scores[:, 1, b] = 0.8  # ... also where the place is: only a bias of at least 0.2 finds them
+    tagger._scores = lambda X: (X, scores, torch.tensor([2, 2]))
+    assert tagger._choose_outside_bias(sentences, gold) == 0.5
+    tagger.outside_bias_ = 0.5
+    assert tagger.predict(sentences) == gold
