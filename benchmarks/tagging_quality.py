@@ -42,11 +42,13 @@ def summary(values: list[float]) -> str:
     return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
 
 
-def wnut(seeds: list[int]) -> dict:
+def wnut(seeds: list[int], variants: list[str]) -> dict:
     corpus = load_wnut17()
     (train_x, train_y), dev, (test_x, test_y) = corpus.train, corpus.dev, corpus.test
     rows = {}
     for name, settings in WNUT_VARIANTS.items():
+        if variants and name not in variants:
+            continue
         entity, surface, seconds = [], [], []
         for seed in seeds:
             started = time.perf_counter()
@@ -108,6 +110,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=("wnut", "signals", "all"), default="all")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--variants", default="", help="WNUT17 variants to run, by name, comma-separated (all)")
+    parser.add_argument("--name", default="tagging_quality", help="results file name")
     args = parser.parse_args()
     torch.set_num_threads(1)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -115,8 +119,8 @@ def main() -> None:
     if args.part in ("signals", "all"):
         results["signals"] = signals(seeds)
     if args.part in ("wnut", "all"):
-        results["wnut17"] = wnut(seeds)
-    print(f"written to {write_results('tagging_quality', {'seeds': seeds, **results})}")
+        results["wnut17"] = wnut(seeds, [v for v in args.variants.split(",") if v])
+    print(f"written to {write_results(args.name, {'seeds': seeds, **results})}")
 
 
 if __name__ == "__main__":

@@ -68,3 +68,11 @@ def test_sentiment_example_reads_the_real_sentences(tmp_path):
     tfidf = float(re.search(r"amazon tfidf_logreg accuracy ([0-9.]+)", out).group(1))
     assert lstm >= 0.7 and tfidf >= 0.75  # 200 balanced test sentences: chance 0.5, sd 0.035
     assert float(re.search(r"= ([0-9.]+)$", out.strip()).group(1)) < 0.5  # a clearly negative sentence
+
+
+def test_tag_example_scores_wnut17_beside_its_baseline(tmp_path):
+    out = run("tag_entities.py", "--quick", cwd=tmp_path)
+    ours = float(re.search(r"BiLSTM-CRF: entity F1 ([0-9.]+)", out).group(1))
+    baseline = float(re.search(r"most frequent tag: entity F1 ([0-9.]+)", out).group(1))
+    assert "Reykjavik/" in out and "person" in out
+    assert ours > baseline  # the entities of the test set are mostly unseen: the lookup finds few of them
