@@ -4,9 +4,10 @@ Ours: the ``Trainer`` over ``Batch(inputs, targets, lengths)`` driving the ``Tag
 builds (word embedding, casing one-hot, character CNN, lstmkit's bidirectional LSTM, linear scores, CRF loss).
 Theirs: the loop a tutorial writes: the same feature layers, ``pack_padded_sequence`` + ``torch.nn.LSTM``, the
 same CRF, Adam with the same clipping, the same batches in the same order. Both start from the same weights
-(dropout off, so both do the same work: the weights are compared after the epoch). Reported as training tokens
-per second and their ratio (target: ours within 1.1x). Then the CRF alone: the negative log-likelihood (forward
-algorithm) with its backward, and Viterbi decoding, per sentence, on WNUT17 batches of 32.
+(dropout off, so both do the same work: the weights are compared after the epoch, within 3 Adam steps).
+Reported as training tokens per second and their ratio (target: ours within 1.1x). Then the CRF alone: the
+negative log-likelihood (forward algorithm) with its backward, and Viterbi decoding, per sentence, on WNUT17
+batches of 32.
 
     python benchmarks/tagger_speed.py [--rounds 5] [--sentences 800]
 """
@@ -128,7 +129,9 @@ def main() -> None:
     tokens = int(lengths.sum())
     ours_weights = {k.replace("rnn.", "lstm."): v for k, v in ours.state_dict().items()}
     gap = max(float((ours_weights[k] - v).abs().max()) for k, v in theirs.state_dict().items())
-    assert gap < 1e-4, f"the two epochs did different work (weights differ by {gap})"
+    # float32 rounding differs between the two LSTMs; Adam's step is about lr for any weight whose gradient is tiny
+    # but non-zero, so such a weight can end up to a few steps apart: same work means well under 3 steps of lr.
+    assert gap < 3 * LR, f"the two epochs did different work (weights differ by {gap}, more than 3 Adam steps)"
     row |= {
         "tokens": tokens,
         "ours_tokens_per_s": tokens / row["ours_ms"] * 1e3,
