@@ -279,6 +279,7 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
     ]
     tune_forecast = [
         (["--horizon", "0"], "Invalid value for '--horizon'"),
+        (["--ensemble", "0"], "Invalid value for '--ensemble'"),
         (["--data", d / "missing.csv"], "missing.csv: no such file"),
         (["--data", short], "the series has 4 rows"),
         (["--storage", "nodb://nowhere"], "cannot open the study storage"),

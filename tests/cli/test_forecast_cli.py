@@ -214,3 +214,8 @@ def test_future_covariates_come_with_their_future_values(tmp_path, capsys, monke
     assert code == 2 and "reads the future covariates ['summer']: pass --future-data" in err
     code, _, err = run_cli([*base, "--out", tmp_path / "s"], capsys, monkeypatch)
     assert code == 2 and "pass --future-data" in err and not (tmp_path / "s").exists()
+    code, _, err = run_cli(["inspect", tmp_path / "r", "--out", tmp_path / "i"], capsys, monkeypatch)
+    assert code == 0, err
+    assert (tmp_path / "i" / "report.html").is_file()
+    code, _, err = run_cli(["inspect", tmp_path / "r", "--input", data, "--out", tmp_path / "j"], capsys, monkeypatch)
+    assert code == 2 and "inspect draws it on its own run's data" in err and not (tmp_path / "j").exists()

@@ -42,4 +42,5 @@ def test_forecast_studies_minimize_the_validation_loss(tmp_path, capsys, monkeyp
     assert record["direction"] == "minimize" and len(record["trials"]) == 2
     metrics = json.loads((tmp_path / "f" / "metrics.json").read_text())
     assert metrics["best_validation_loss"] == min(t["value"] for t in record["trials"])
-    assert isinstance(load(tmp_path / "f" / "model"), Forecaster)
+    best = load(tmp_path / "f" / "model")
+    assert isinstance(best, Forecaster) and best.ensemble == 1 and len(best.model_.members) == 1  # one per trial

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from lstmkit.cli import common
-from lstmkit.cli.forecast import COMMAND, ForecastSettings, read_series
+from lstmkit.cli.forecast import COMMAND, ForecastSettings, read_future, read_series
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
 from lstmkit.viz import (
@@ -125,7 +125,15 @@ def inspect(
     x = torch.from_numpy(forecaster.network_input(frame)[:, : forecaster.lookback_])  # (1, lookback, C)
     with torch.no_grad():
         _, _, trace = lstm(x, return_gates=True)
-    future = forecaster.predict(history=frame)  # every check before the folder is made
+    given = None
+    if forecaster.future_covariates:  # their values after the data: the run's own --future-data
+        if settings is None or input_file is not None:
+            raise DataError(
+                f"this model reads the future covariates {list(forecaster.future_covariates)}: inspect draws it on "
+                "its own run's data and --future-data (without --input)"
+            )
+        given = read_future(settings, settings.future_data)
+    future = forecaster.predict(history=frame, future=given)  # every check before the folder is made
     out.mkdir(parents=True, exist_ok=True)
     target = frame.iloc[:, 0]
     images = {

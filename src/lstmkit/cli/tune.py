@@ -122,6 +122,9 @@ def tune_forecast(
     horizon: int = forecast.HORIZON,
     lookback: int = forecast.LOOKBACK,
     epochs: int = typer.Option(100, min=1, help="Maximum epochs per trial."),
+    ensemble: int = typer.Option(
+        1, min=1, help="Members per trial (one by default: the tuned settings then serve any ensemble)."
+    ),
     fill: bool = forecast.FILL,
     covariates: str = forecast.COVARIATES,
     future: str = forecast.FUTURE,
@@ -141,6 +144,7 @@ def tune_forecast(
         horizon=horizon,
         lookback=lookback,
         epochs=epochs,
+        ensemble=ensemble,
         seed=seed,
         fill=fill,
         covariates=covariates or "",
