@@ -213,3 +213,51 @@ def fetch_file(url: str, path: Path) -> None:
             write_atomically(path, response.read())
     except OSError as error:
         raise DataError(f"cannot download {url} ({error}); put the file in {path.parent} by hand") from None
+
+
+NAB_URL = "https://raw.githubusercontent.com/numenta/NAB/master/{path}"
+
+
+@dataclass(frozen=True)
+class LabelledSeries:
+    """One NAB series: values (T,) in file order, their timestamps, and the 0/1 anomaly-window mask (T,)."""
+
+    name: str
+    values: np.ndarray
+    timestamps: pd.DatetimeIndex
+    labels: np.ndarray
+
+
+def load_nab(name: str, folder: str | Path | None = None, download: bool = False) -> LabelledSeries:
+    """A Numenta Anomaly Benchmark series (``"realKnownCause/nyc_taxi"``) with NAB's scoring windows as a mask.
+
+    From ``folder`` (NAB's layout: ``data/<name>.csv`` and ``labels/combined_windows.json``; default
+    ``data_home()/nab``), fetched from NAB's repository when missing and ``download`` is set. Rows stay in file
+    order: timestamps may repeat or go back (machine_temperature repeats an hour) and have gaps (ambient
+    temperature), so each window is marked by row positions, from its start's first row to the first row of its
+    end at or after it.
+    """
+    import json
+
+    place = data_home() / "nab" if folder is None else Path(folder)
+    files = {"data": f"data/{name}.csv", "windows": "labels/combined_windows.json"}
+    for path in files.values():
+        if not (place / path).is_file():
+            if not download:
+                raise DataError(f"{place}: missing {path}; download it from {NAB_URL.format(path=path)}")
+            fetch_file(NAB_URL.format(path=path), place / path)
+    frame = pd.read_csv(place / files["data"])
+    if list(frame.columns) != ["timestamp", "value"]:
+        raise DataError(f"{place / files['data']}: expected the columns timestamp,value, got {list(frame.columns)}")
+    stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], format="%Y-%m-%d %H:%M:%S"))
+    windows = json.loads((place / files["windows"]).read_text(encoding="utf-8")).get(f"{name}.csv")
+    if windows is None:
+        raise DataError(f"{place / files['windows']}: no windows for {name}.csv")
+    labels = np.zeros(len(frame), dtype=np.int8)
+    for start, end in windows:
+        first = np.flatnonzero(stamps == pd.Timestamp(start))
+        last = np.flatnonzero(stamps == pd.Timestamp(end))
+        if not len(first) or not len(last[last >= first[0]]):
+            raise DataError(f"{name}: the window {start} - {end} does not start and end at rows of the series")
+        labels[first[0] : last[last >= first[0]][0] + 1] = 1
+    return LabelledSeries(name, frame["value"].to_numpy(dtype=float), stamps, labels)

@@ -62,3 +62,38 @@ def most_frequent_tag(train_tokens, train_tags, tokens) -> list[list[str]]:
 def all_outside(tokens) -> list[list[str]]:
     """Tagging baseline: O for every token (entity F1 0, per-step accuracy the share of O)."""
     return [["O"] * len(words) for words in tokens]
+
+
+def rolling_zscore(values, window: int) -> np.ndarray:
+    """Anomaly baseline: |x_t - mean| / std of the ``window`` steps before t (a std of 0 counts as 1); 0 for the
+    first ``window`` steps."""
+    x = np.asarray(values, dtype=float)
+    scores = np.zeros(len(x))
+    if len(x) <= window:
+        return scores
+    past = np.lib.stride_tricks.sliding_window_view(x[:-1], window)  # row k: x[k .. k + window - 1]
+    mean, std = past.mean(axis=1), past.std(axis=1)
+    scores[window:] = np.abs(x[window:] - mean) / np.where(std > 0, std, 1.0)
+    return scores
+
+
+def seasonal_naive_residual(values, period: int) -> np.ndarray:
+    """Anomaly baseline: |x_t - x_{t - period}|, the error of the seasonal-naive forecast; 0 for the first season."""
+    x = np.asarray(values, dtype=float)
+    scores = np.zeros(len(x))
+    scores[period:] = np.abs(x[period:] - x[:-period])
+    return scores
+
+
+def isolation_forest_scores(values, window: int, seed: int = 0) -> np.ndarray:
+    """Anomaly baseline: scikit-learn's IsolationForest on the sliding windows of ``window`` steps (each window
+    standardized by the series' mean and std), the window's anomaly score (-score_samples) given to its last
+    step; the first window - 1 steps get the lowest score."""
+    from sklearn.ensemble import IsolationForest
+
+    x = np.asarray(values, dtype=float)
+    z = (x - x.mean()) / (x.std() or 1.0)
+    windows = np.lib.stride_tricks.sliding_window_view(z, window)
+    forest = IsolationForest(random_state=seed).fit(windows)
+    window_scores = -forest.score_samples(windows)
+    return np.concatenate([np.full(window - 1, window_scores.min()), window_scores])

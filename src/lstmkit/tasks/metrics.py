@@ -138,3 +138,49 @@ def boundary_scores(gold, predicted, tolerance: int = 2) -> dict[str, float]:
                 used_predicted.add(b)
         correct += len(used_gold)
     return _prf(correct, found, actual)
+
+
+def ranges(labels) -> list[tuple[int, int]]:
+    """The runs of 1s in a 0/1 sequence as (first, last) step positions, last inclusive."""
+    labels = np.asarray(labels).astype(bool)
+    edges = np.diff(np.concatenate([[False], labels, [False]]).astype(np.int8))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist(), strict=True))
+
+
+def _range_side(targets: list[tuple[int, int]], others: list[tuple[int, int]], alpha: float) -> float:
+    """Mean over ``targets`` of alpha * existence + (1 - alpha) * cardinality * overlap (Tatbul et al. 2018, flat
+    positional bias, reciprocal cardinality: a range overlapped by k others has its overlap reward divided by k)."""
+    if not targets:
+        return 0.0
+    total = 0.0
+    for first, last in targets:
+        overlaps = [min(last, b) - max(first, a) + 1 for a, b in others if a <= last and b >= first]
+        existence = 1.0 if overlaps else 0.0
+        overlap = sum(overlaps) / (last - first + 1) / (len(overlaps) if len(overlaps) > 1 else 1)
+        total += alpha * existence + (1 - alpha) * overlap
+    return total / len(targets)
+
+
+def range_scores(actual, predicted, alpha: float = 0.0) -> dict[str, float]:
+    """Range-based precision, recall and F1 of 0/1 anomaly labels (Tatbul et al. 2018, NeurIPS): recall rewards
+    each real anomaly range for being found (weight ``alpha``) and for how much of it is covered; precision
+    rewards each predicted range for how much of it is a real anomaly (existence does not count there). Flat
+    positional bias, reciprocal cardinality. Unlike point-adjusted F1, random scores cannot game it."""
+    real, found = ranges(actual), ranges(predicted)
+    precision, recall = _range_side(found, real, 0.0), _range_side(real, found, alpha)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def anomaly_scores(actual, scores) -> dict[str, float]:
+    """Per-step ROC-AUC and PR-AUC (average precision, scikit-learn) of anomaly ``scores`` (higher = more anomalous)
+    against 0/1 labels, and ``peak_in_window``: 1 if the highest score falls inside a labelled range (NAB-style:
+    would the first alarm have landed in an anomaly window), else 0."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    actual, scores = np.asarray(actual).astype(int), np.asarray(scores, dtype=float)
+    return {
+        "roc_auc": float(roc_auc_score(actual, scores)),
+        "pr_auc": float(average_precision_score(actual, scores)),
+        "peak_in_window": float(actual[int(np.argmax(scores))]),
+    }
