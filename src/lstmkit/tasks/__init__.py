@@ -3,11 +3,13 @@
 from lstmkit.tasks.backtest import BacktestResult, backtest
 from lstmkit.tasks.base import SequenceEstimator, load
 from lstmkit.tasks.classify import SequenceClassifier
+from lstmkit.tasks.detect import AnomalyDetector
 from lstmkit.tasks.forecaster import Forecaster
 from lstmkit.tasks.tag import SequenceTagger
 from lstmkit.tasks.tuning import TuneResult, tune
 
 __all__ = [
+    "AnomalyDetector",
     "BacktestResult",
     "Forecaster",
     "SequenceClassifier",

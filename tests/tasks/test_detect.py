@@ -1,0 +1,62 @@
+"""AnomalyDetector: both scorers find an injected anomaly, thresholds, ranges, the normal mask, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lstmkit.errors import DataError
+from lstmkit.tasks import AnomalyDetector, load
+from lstmkit.tasks.metrics import anomaly_scores, ranges
+
+
+def seasonal_with_burst(T=1500, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.sin(np.arange(T) * 2 * np.pi / 40) + 0.05 * rng.normal(size=T)
+    labels = np.zeros(T, dtype=int)
+    x[1100:1130] = 0.9 + 0.05 * rng.normal(size=30)  # the rhythm stops: a flat stretch where a swing should be
+    labels[1100:1130] = 1
+    return x, labels
+
+
+@pytest.mark.parametrize("scorer", ["forecast", "autoencoder"])
+def test_both_scorers_find_an_injected_anomaly(scorer):
+    x, labels = seasonal_with_burst()
+    detector = AnomalyDetector(scorer=scorer, window=40, epochs=15, seed=0).fit(x[:1000])  # normal data only
+    scores = detector.score_samples(x)
+    assert scores.shape == x.shape
+    result = anomaly_scores(labels, scores)
+    assert result["peak_in_window"] == 1.0 and result["roc_auc"] > 0.9
+    flagged = detector.anomalies(x)
+    assert any(a["start"] <= 1129 and a["end"] >= 1100 for a in flagged)
+    peak = max(flagged, key=lambda a: a["peak"])
+    assert peak["peak"] == pytest.approx(scores.max()) and 1090 <= peak["start"] <= 1130
+    training = detector.score_samples(x[:1000])
+    assert np.mean(training > detector.threshold_) == pytest.approx(0.01, abs=0.005)  # the 0.99 quantile
+    assert abs(training.mean()) < 1e-6 and training.std() == pytest.approx(1.0, rel=1e-6)
+
+
+def test_the_normal_mask_keeps_anomalous_windows_out_of_training(tmp_path):
+    x, labels = seasonal_with_burst()
+    detector = AnomalyDetector(scorer="autoencoder", window=40, epochs=2)
+    z = (x - x.mean()) / x.std()
+    starts = detector._windows(z, labels == 0, 10)
+    assert len(starts) and all(labels[s : s + 40].sum() == 0 for s in starts)
+    assert any(s + 40 > 1100 for s in starts) and not any(1060 < s < 1130 for s in starts)
+    detector.fit(x, normal=labels == 0)
+    assert detector.mean_ == pytest.approx(x[labels == 0].mean())
+    detector.save(tmp_path / "model")
+    loaded = load(tmp_path / "model")
+    np.testing.assert_allclose(loaded.score_samples(x), detector.score_samples(x), rtol=1e-6)
+    assert ranges(loaded.predict(x)) == ranges(detector.predict(x))
+
+
+def test_bad_series_are_refused():
+    with pytest.raises(DataError, match="at least 65 numbers"):
+        AnomalyDetector().fit(np.arange(10.0))
+    x = np.sin(np.arange(300.0))
+    x[5] = np.nan
+    with pytest.raises(DataError, match="missing or infinite values at steps"):
+        AnomalyDetector().fit(x)
+    with pytest.raises(DataError, match="expected normal as 300 0/1 flags"):
+        AnomalyDetector().fit(np.sin(np.arange(300.0)), normal=np.ones(10))
