@@ -1,0 +1,77 @@
+"""Anomaly detection on NAB: the detector's two scorers against the baselines, on the same series and labels.
+
+Five NAB series (../shared/data/nab, or NAB's repository with ``--download``): four with labelled windows and
+``art_daily_small_noise``, which has none (its flagged share of steps is all false positives). Each detector is
+fitted on the whole series without its labels (NAB's unsupervised setting: the series is mostly normal) and
+scores every step. Reported per series: per-step ROC-AUC and PR-AUC, range-based F1 (Tatbul et al. 2018) of the
+detector's own threshold (the baselines flag their top 1%), and NAB-style peak-in-window. Point-adjusted F1 is
+not reported: random scores can game it. The detector's figures are means over seeds.
+
+    python benchmarks/anomaly_nab.py [--seeds 0,1,2] [--data-dir ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import write_results
+from lstmkit.data.datasets import load_nab
+from lstmkit.tasks import AnomalyDetector
+from lstmkit.tasks.baselines import isolation_forest_scores, rolling_zscore, seasonal_naive_residual
+from lstmkit.tasks.metrics import anomaly_scores, range_scores
+
+SERIES = {  # name -> seasonal period in steps (one day; a week for the half-hourly taxi counts)
+    "artificialWithAnomaly/art_daily_jumpsup": 288,
+    "realKnownCause/nyc_taxi": 336,
+    "realKnownCause/ambient_temperature_system_failure": 24,
+    "realKnownCause/machine_temperature_system_failure": 288,
+    "artificialNoAnomaly/art_daily_small_noise": 288,
+}
+
+
+def evaluate(labels: np.ndarray, scores: np.ndarray, flagged: np.ndarray) -> dict[str, float]:
+    result = {"flagged_share": float(flagged.mean())}
+    if labels.any():
+        result |= anomaly_scores(labels, scores) | {"range_f1": range_scores(labels, flagged)["f1"]}
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--data-dir", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    results = {}
+    for name, period in SERIES.items():
+        series = load_nab(name, args.data_dir / "nab")
+        x, labels = series.values, series.labels
+        rows = {}
+        for scorer in ("forecast", "autoencoder"):
+            runs = []
+            for seed in seeds:
+                detector = AnomalyDetector(scorer=scorer, seed=seed).fit(x)
+                runs.append(evaluate(labels, detector.score_samples(x), detector.predict(x)))
+            rows[f"LSTM {scorer}"] = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+        for baseline, scores in (
+            ("rolling z-score", rolling_zscore(x, period)),
+            ("seasonal-naive residual", seasonal_naive_residual(x, period)),
+            ("isolation forest", isolation_forest_scores(x, 32)),
+        ):
+            rows[baseline] = evaluate(labels, scores, scores > np.quantile(scores, 0.99))
+        results[name] = rows
+        print(f"\n{name} ({len(x)} steps, {int(labels.sum())} inside windows)")
+        for model, row in rows.items():
+            print(f"  {model:26s} " + "  ".join(f"{k} {v:.3f}" for k, v in row.items()))
+    print(f"written to {write_results('anomaly_nab', {'seeds': seeds, 'series': results})}")
+
+
+if __name__ == "__main__":
+    main()
