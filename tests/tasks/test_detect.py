@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmkit.errors import DataError
+from lstmkit.errors import DataError, ParameterError
 from lstmkit.tasks import AnomalyDetector, load
 from lstmkit.tasks.metrics import anomaly_scores, ranges
 
@@ -60,3 +60,18 @@ def test_bad_series_are_refused():
         AnomalyDetector().fit(x)
     with pytest.raises(DataError, match="expected normal as 300 0/1 flags"):
         AnomalyDetector().fit(np.sin(np.arange(300.0)), normal=np.ones(10))
+
+
+def test_streaming_scores_equal_the_whole_series_scores():
+    x, _ = seasonal_with_burst()
+    detector = AnomalyDetector(window=40, epochs=3, seed=1).fit(x[:400])
+    whole = detector.score_samples(x)
+    detector.start_stream()
+    streamed = [detector.update(v) for v in x]
+    np.testing.assert_allclose(streamed, whole, rtol=1e-4, atol=1e-4)
+    detector.start_stream(history=x[:1000])  # the state after 1,000 values, their scores dropped
+    np.testing.assert_allclose([detector.update(v) for v in x[1000:]], whole[1000:], rtol=1e-4, atol=1e-4)
+    with pytest.raises(DataError, match="expected a finite value"):
+        detector.update(float("nan"))
+    with pytest.raises(ParameterError, match="streaming scores need scorer='forecast'"):
+        AnomalyDetector(scorer="autoencoder", window=40, epochs=1).fit(x[:400]).start_stream()

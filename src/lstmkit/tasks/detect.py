@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from lstmkit.checks import check_choice, check_integer, check_number
-from lstmkit.errors import DataError
+from lstmkit.errors import DataError, ParameterError
 from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.metrics import ranges
 from lstmkit.tasks.modules import CELLS, recurrent_layer
@@ -193,8 +193,7 @@ class AnomalyDetector(SequenceEstimator):
         self.model_.eval()
         if self.scorer == "forecast":
             predicted = self.model_(torch.from_numpy(z[None, :-1, None].astype(np.float32)))[0].numpy()
-            errors = np.abs(z[1:] - predicted)
-            return np.concatenate([[np.median(errors)], errors])  # step 0 has no past: a typical error
+            return np.concatenate([[0.0], np.abs(z[1:] - predicted)])  # step 0 has no past: no evidence, error 0
         stride = max(1, self.window // 4)
         starts = np.arange(0, len(z) - self.window + 1, stride)
         if starts[-1] != len(z) - self.window:
@@ -224,6 +223,35 @@ class AnomalyDetector(SequenceEstimator):
             {"start": first, "end": last, "peak": float(scores[first : last + 1].max())}
             for first, last in ranges(scores > self.threshold_)
         ]
+
+    # ---- streaming -----------------------------------------------------------------------------
+
+    def start_stream(self, history=None) -> None:
+        """Begin scoring a live series one value at a time (``update``), from scratch or after ``history`` (its
+        values are read to set the state, their scores dropped). The forecast scorer only."""
+        self._check_fitted()
+        if self.scorer != "forecast":
+            raise ParameterError("streaming scores need scorer='forecast' (an autoencoder needs a whole window)")
+        self._stream = {"state": None, "prediction": None, "smoothed": None}
+        for value in [] if history is None else np.asarray(history, dtype=float).reshape(-1):
+            self.update(value)
+
+    @torch.no_grad()
+    def update(self, value: float) -> float:
+        """The score of the next value of the stream (as ``score_samples`` gives it for that step of the whole
+        series), then the value is read: the recurrent state is carried, nothing is recomputed."""
+        if not hasattr(self, "_stream"):
+            self.start_stream()
+        stream = self._stream
+        z = (float(value) - self.mean_) / self.std_
+        if not np.isfinite(z):
+            raise DataError(f"expected a finite value, got {value!r}")
+        error = 0.0 if stream["prediction"] is None else abs(z - stream["prediction"])
+        alpha = 2.0 / (self.smoothing + 1)
+        smoothed = error if stream["smoothed"] is None else (1 - alpha) * stream["smoothed"] + alpha * error
+        out, stream["state"] = self.model_.rnn(torch.tensor([[[z]]], dtype=torch.float32), stream["state"])
+        stream["prediction"], stream["smoothed"] = float(self.model_.head(out)[0, 0, 0]), smoothed
+        return (smoothed - self.score_mean_) / self.score_std_
 
     # ---- persistence ---------------------------------------------------------------------------
 
