@@ -7,6 +7,7 @@ import pytest
 
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.tasks import AnomalyDetector, load
+from lstmkit.tasks.detect import dynamic_threshold
 from lstmkit.tasks.metrics import anomaly_scores, ranges
 
 
@@ -75,3 +76,18 @@ def test_streaming_scores_equal_the_whole_series_scores():
         detector.update(float("nan"))
     with pytest.raises(ParameterError, match="streaming scores need scorer='forecast'"):
         AnomalyDetector(scorer="autoencoder", window=40, epochs=1).fit(x[:400]).start_stream()
+
+
+def test_the_dynamic_threshold_cuts_off_a_contiguous_outlying_run():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=2000)
+    scores[1500:1520] = 9 + rng.random(20)  # one run of 20 clearly outlying scores
+    eps = dynamic_threshold(scores)
+    assert ranges(scores > eps) == [(1500, 1519)]
+    assert dynamic_threshold(np.zeros(50)) == np.inf  # nothing to cut
+    x, labels = seasonal_with_burst()
+    detector = AnomalyDetector(scorer="autoencoder", window=40, epochs=15, threshold="dynamic").fit(x[:1000])
+    flagged = detector.predict(x)
+    assert flagged[1100:1130].any() and flagged.mean() < 0.05
+    found = detector.anomalies(x)
+    assert all(flagged[a["start"] : a["end"] + 1].all() for a in found)

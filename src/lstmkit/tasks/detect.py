@@ -13,7 +13,8 @@ Two scorers (``scorer``):
 The errors are smoothed by a causal exponential moving average (``smoothing``), then standardized with the mean
 and sd of the training scores (so 3 means three training sds above the
 typical error), and ``threshold_`` is their ``threshold_quantile`` quantile on the training data: ``predict``
-flags the steps above it and ``anomalies`` returns the flagged ranges with their peak scores. The series is
+flags the steps above it (or, with ``threshold="dynamic"``, above Hundman et al.'s non-parametric threshold of
+the scored series' own scores) and ``anomalies`` returns the flagged ranges with their peak scores. The series is
 standardized with the training part's mean and sd.
 """
 
@@ -30,6 +31,31 @@ from lstmkit.tasks.metrics import ranges
 from lstmkit.tasks.modules import CELLS, recurrent_layer
 
 SCORERS = ("forecast", "autoencoder")
+THRESHOLDS = ("quantile", "dynamic")
+DYNAMIC_Z = np.arange(2.0, 10.5, 0.5)  # the candidate thresholds, in sds above the mean, that "dynamic" weighs
+
+
+def dynamic_threshold(scores: np.ndarray, candidates: np.ndarray = DYNAMIC_Z) -> float:
+    """Hundman et al.'s (2018) non-parametric threshold of a run of scores e: among eps = mean(e) + z sd(e), the
+    one maximizing (d_mean / mean(e) + d_sd / sd(e)) / (|e_a| + |E_seq|^2), where d_mean and d_sd are how much
+    the mean and sd fall when the scores above eps are removed, e_a those scores and E_seq their runs: the cut
+    that removes the most spread with the fewest, most contiguous anomalous steps. (The paper's pruning of
+    anomalies by minimum percentage decrease is not applied.) Inf when no candidate flags anything."""
+    scores = np.asarray(scores, dtype=float)
+    mean, sd = scores.mean(), scores.std()
+    best, chosen = -np.inf, np.inf
+    for z in candidates:
+        eps = mean + z * sd
+        below = scores[scores <= eps]
+        above = scores > eps
+        if not above.any() or len(below) == 0:
+            continue
+        runs = len(ranges(above))
+        gain = (mean - below.mean()) / abs(mean or 1.0) + (sd - below.std()) / (sd or 1.0)
+        value = gain / (above.sum() + runs**2)
+        if value > best:
+            best, chosen = value, eps
+    return float(chosen)
 
 
 class NextStepNet(nn.Module):
@@ -82,6 +108,7 @@ class AnomalyDetector(SequenceEstimator):
         num_layers: int = 1,
         cell: str = "lstm",
         threshold_quantile: float = 0.99,
+        threshold: str = "quantile",  # "quantile": of the training scores; "dynamic": Hundman's, per scored series
         smoothing: int = 16,  # the span of the causal exponential moving average over the raw scores (1: none)
         epochs: int = 30,
         batch_size: int = 32,
@@ -97,6 +124,7 @@ class AnomalyDetector(SequenceEstimator):
         self.num_layers = num_layers
         self.cell = cell
         self.threshold_quantile = threshold_quantile
+        self.threshold = threshold
         self.smoothing = smoothing
         self.epochs = epochs
         self.batch_size = batch_size
@@ -114,6 +142,7 @@ class AnomalyDetector(SequenceEstimator):
         check_choice("cell", self.cell, CELLS)
         check_number("threshold_quantile", self.threshold_quantile, 0.0, 1.0, low_open=True, high_open=True)
         check_integer("smoothing", self.smoothing, 1)
+        check_choice("threshold", self.threshold, THRESHOLDS)
         check_number("val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
         self._check_training_params()
 
@@ -212,16 +241,21 @@ class AnomalyDetector(SequenceEstimator):
         z = (self._series(series) - self.mean_) / self.std_
         return (self._raw_scores(z) - self.score_mean_) / self.score_std_
 
+    def _cut(self, scores: np.ndarray) -> float:
+        """The threshold for these scores: ``threshold_`` (training quantile), or Hundman's on the scores."""
+        return self.threshold_ if self.threshold == "quantile" else dynamic_threshold(scores)
+
     def predict(self, series) -> np.ndarray:
-        """0/1 per step: 1 where the score exceeds ``threshold_``."""
-        return (self.score_samples(series) > self.threshold_).astype(np.int8)
+        """0/1 per step: 1 where the score exceeds the threshold (``threshold``)."""
+        scores = self.score_samples(series)
+        return (scores > self._cut(scores)).astype(np.int8)
 
     def anomalies(self, series) -> list[dict]:
         """The flagged ranges: ``start`` and ``end`` (step positions, end inclusive) and the ``peak`` score."""
         scores = self.score_samples(series)
         return [
             {"start": first, "end": last, "peak": float(scores[first : last + 1].max())}
-            for first, last in ranges(scores > self.threshold_)
+            for first, last in ranges(scores > self._cut(scores))
         ]
 
     # ---- streaming -----------------------------------------------------------------------------
