@@ -91,3 +91,20 @@ def test_the_dynamic_threshold_cuts_off_a_contiguous_outlying_run():
     assert flagged[1100:1130].any() and flagged.mean() < 0.05
     found = detector.anomalies(x)
     assert all(flagged[a["start"] : a["end"] + 1].all() for a in found)
+
+
+def test_sets_of_sequences_get_one_score_each(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 2 * np.pi, 60)
+    normal = np.sin(t)[None] * rng.uniform(0.9, 1.1, (120, 1)) + 0.05 * rng.normal(size=(120, 60))
+    odd = np.sign(np.sin(t))[None] * rng.uniform(0.9, 1.1, (20, 1)) + 0.05 * rng.normal(size=(20, 60))  # squares
+    detector = AnomalyDetector(epochs=40, seed=0).fit_sequences(normal[:100])
+    scores = detector.score_sequences(np.concatenate([normal[100:], odd]))
+    assert scores.shape == (40,)
+    assert anomaly_scores(np.r_[np.zeros(20), np.ones(20)], scores)["roc_auc"] > 0.95
+    detector.save(tmp_path / "beats")
+    np.testing.assert_allclose(load(tmp_path / "beats").score_sequences(odd), detector.score_sequences(odd), rtol=1e-6)
+    with pytest.raises(DataError, match=r"expected the sequences as an array \(N, 60\), got shape \(2, 50\)"):
+        detector.score_sequences(np.zeros((2, 50)))
+    with pytest.raises(ParameterError, match="needs a detector fitted with fit_sequences"):
+        AnomalyDetector(window=40, epochs=1).fit(normal[0].repeat(3)).score_sequences(normal)

@@ -168,13 +168,16 @@ class AnomalyDetector(SequenceEstimator):
     # ---- fitting -------------------------------------------------------------------------------
 
     def _build_model(self) -> nn.Module:
-        network = NextStepNet if self.scorer == "forecast" else WindowAutoencoder
+        network = (
+            NextStepNet if self.scorer == "forecast" and not hasattr(self, "sequence_length_") else WindowAutoencoder
+        )
         return network(hidden_size=self.hidden_size, num_layers=self.num_layers, cell=self.cell)
 
     def fit(self, series, normal=None, checkpoint_dir=None, callbacks=()) -> AnomalyDetector:
         """Learn the normal behaviour of ``series`` (mostly normal; with ``normal``, a 0/1 mask, only the windows
         wholly inside normal steps train)."""
         self.check_params()
+        self.__dict__.pop("sequence_length_", None)
         values = self._series(series)
         usable = np.ones(len(values), dtype=bool) if normal is None else np.asarray(normal).astype(bool)
         if usable.shape != values.shape:
@@ -258,6 +261,53 @@ class AnomalyDetector(SequenceEstimator):
             for first, last in ranges(scores > self._cut(scores))
         ]
 
+    # ---- sets of sequences ---------------------------------------------------------------------
+
+    def fit_sequences(self, X, checkpoint_dir=None, callbacks=()) -> AnomalyDetector:
+        """Learn normal sequences ``X`` (N, T), e.g. normal heartbeats: the autoencoder, with window = T (each
+        sequence one window); ``score_sequences`` then gives one score per sequence."""
+        self.check_params()
+        X = self._sequences(X, None)
+        values = X.reshape(-1)
+        self.mean_, self.std_ = float(values.mean()), float(values.std() or 1.0)
+        z = torch.from_numpy(((X - self.mean_) / self.std_).astype(np.float32))
+        self.sequence_length_ = X.shape[1]
+        n_val = int(round(self.val_fraction * len(z))) if len(z) > 10 else 0
+        torch.manual_seed(self.seed)
+        model = WindowAutoencoder(hidden_size=self.hidden_size, num_layers=self.num_layers, cell=self.cell)
+        train = (z[: len(z) - n_val, :, None], z[: len(z) - n_val])
+        val = (z[len(z) - n_val :, :, None], z[len(z) - n_val :]) if n_val else None
+        trainer = self.train(model, nn.MSELoss(), train, val, checkpoint_dir, callbacks=callbacks)
+        self.model_, self.history_ = model, trainer.history_
+        raw = self._sequence_errors(X)
+        self.score_mean_, self.score_std_ = float(raw.mean()), float(raw.std() or 1.0)
+        self.threshold_ = float(np.quantile((raw - self.score_mean_) / self.score_std_, self.threshold_quantile))
+        return self
+
+    def _sequences(self, X, length: int | None) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or len(X) < 2 or (length is not None and X.shape[1] != length):
+            expected = f"(N, {length})" if length else "(N, T) with N >= 2"
+            raise DataError(f"expected the sequences as an array {expected}, got shape {X.shape}")
+        if not np.isfinite(X).all():
+            raise DataError("the sequences have missing or infinite values")
+        return X
+
+    @torch.no_grad()
+    def _sequence_errors(self, X: np.ndarray) -> np.ndarray:
+        z = torch.from_numpy(((X - self.mean_) / self.std_).astype(np.float32))
+        self.model_.eval()
+        return ((self.model_(z[..., None]) - z) ** 2).mean(dim=1).numpy()
+
+    def score_sequences(self, X) -> np.ndarray:
+        """One score per sequence (N,): its mean squared reconstruction error, in training-score sds above the
+        training mean (after ``fit_sequences``)."""
+        self._check_fitted()
+        if not hasattr(self, "sequence_length_"):
+            raise ParameterError("score_sequences needs a detector fitted with fit_sequences")
+        X = self._sequences(X, self.sequence_length_)
+        return (self._sequence_errors(X) - self.score_mean_) / self.score_std_
+
     # ---- streaming -----------------------------------------------------------------------------
 
     def start_stream(self, history=None) -> None:
@@ -291,9 +341,14 @@ class AnomalyDetector(SequenceEstimator):
 
     def _fitted_state(self) -> dict:
         names = ("mean_", "std_", "score_mean_", "score_std_", "threshold_")
-        return {name: getattr(self, name) for name in names} | {"history": self.history_}
+        return {name: getattr(self, name) for name in names} | {
+            "sequence_length": getattr(self, "sequence_length_", None),
+            "history": self.history_,
+        }
 
     def _restore_fitted(self, state: dict) -> None:
         for name in ("mean_", "std_", "score_mean_", "score_std_", "threshold_"):
             setattr(self, name, float(state[name]))
+        if state["sequence_length"] is not None:
+            self.sequence_length_ = int(state["sequence_length"])
         self.history_ = state["history"]
