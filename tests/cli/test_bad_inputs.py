@@ -254,6 +254,15 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--train", full, "--dev", full, "--test", full], "line 1 has 1 column(s) ('date,value'); expected 2"),
         (["--train", write(d / "b.conll", b"\x00\x01bin"), "--dev", full, "--test", full], "binary data"),
     ]
+    detect = [
+        (["--data", d / "missing.csv"], "missing.csv: no such file"),
+        (["--data", full, "--value", "units"], "value column 'units' not found; columns are date, value"),
+        (["--data", full, "--label", "value"], "label column 'value' must hold 0 or 1"),
+        (["--data", short, "--time", "date"], "4 rows; window 64 needs at least 65"),
+        (["--scorer", "vae"], "unknown scorer 'vae'"),
+        (["--threshold", "magic"], "unknown threshold 'magic'"),
+        (["--window", "2"], "Invalid value for '--window'"),
+    ]
     tag_predict = [
         (["--model", f, "--data", full], "holds a Forecaster model, not a tagger"),
         (["--model", c, "--data", full], "holds a SequenceClassifier model, not a tagger"),
@@ -294,6 +303,7 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         + [(["experiment", "long-lag", *a], m) for a, m in experiment]
         + [(["classify", "predict", *a], m) for a, m in classify_predict]
         + [(["tag", *a], m) for a, m in tag]
+        + [(["detect", *a], m) for a, m in detect]
         + [(["tag", "predict", *a], m) for a, m in tag_predict]
     )
 

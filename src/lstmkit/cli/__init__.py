@@ -12,6 +12,7 @@ import typer
 
 from lstmkit.cli.cells import cells
 from lstmkit.cli.classify import classify_app
+from lstmkit.cli.detect import detect_app
 from lstmkit.cli.experiment import experiment_app
 from lstmkit.cli.forecast import datasets, forecast_app
 from lstmkit.cli.inside import demo_app, inspect
@@ -31,6 +32,7 @@ app.command("datasets")(datasets)
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(classify_app, name="classify")
 app.add_typer(tag_app, name="tag")
+app.add_typer(detect_app, name="detect")
 app.add_typer(tune_app, name="tune")
 app.add_typer(demo_app, name="demo")
 app.command("inspect")(inspect)

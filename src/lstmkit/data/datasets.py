@@ -228,17 +228,26 @@ class LabelledSeries:
     labels: np.ndarray
 
 
-def load_nab(name: str, folder: str | Path | None = None, download: bool = False) -> LabelledSeries:
+EMBEDDED_NAB = "realKnownCause/nyc_taxi"  # embedded with its windows (NAB, MIT licence; see embedded/README.md)
+
+
+def load_nab(name: str = EMBEDDED_NAB, folder: str | Path | None = None, download: bool = False) -> LabelledSeries:
     """A Numenta Anomaly Benchmark series (``"realKnownCause/nyc_taxi"``) with NAB's scoring windows as a mask.
 
-    From ``folder`` (NAB's layout: ``data/<name>.csv`` and ``labels/combined_windows.json``; default
-    ``data_home()/nab``), fetched from NAB's repository when missing and ``download`` is set. Rows stay in file
-    order: timestamps may repeat or go back (machine_temperature repeats an hour) and have gaps (ambient
-    temperature), so each window is marked by row positions, from its start's first row to the first row of its
-    end at or after it.
+    The embedded copy of nyc_taxi by default; else from ``folder`` (NAB's layout: ``data/<name>.csv`` and
+    ``labels/combined_windows.json``; default ``data_home()/nab``), fetched from NAB's repository when missing and
+    ``download`` is set. Rows stay in file order: timestamps may repeat or go back (machine_temperature repeats an
+    hour) and have gaps (ambient temperature), so each window is marked by row positions, from its start's first
+    row to the first row of its end at or after it.
     """
+    import io
     import json
 
+    if folder is None and not download and name == EMBEDDED_NAB:
+        embedded = resources.files("lstmkit.data").joinpath("embedded")
+        frame = pd.read_csv(io.BytesIO(gzip.decompress(embedded.joinpath("nyc_taxi.csv.gz").read_bytes())))
+        windows = json.loads(embedded.joinpath("nyc_taxi_windows.json").read_text(encoding="utf-8"))
+        return _labelled(name, frame, windows.get(f"{name}.csv"), "embedded nyc_taxi")
     place = data_home() / "nab" if folder is None else Path(folder)
     files = {"data": f"data/{name}.csv", "windows": "labels/combined_windows.json"}
     for path in files.values():
@@ -246,13 +255,17 @@ def load_nab(name: str, folder: str | Path | None = None, download: bool = False
             if not download:
                 raise DataError(f"{place}: missing {path}; download it from {NAB_URL.format(path=path)}")
             fetch_file(NAB_URL.format(path=path), place / path)
-    frame = pd.read_csv(place / files["data"])
-    if list(frame.columns) != ["timestamp", "value"]:
-        raise DataError(f"{place / files['data']}: expected the columns timestamp,value, got {list(frame.columns)}")
-    stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], format="%Y-%m-%d %H:%M:%S"))
     windows = json.loads((place / files["windows"]).read_text(encoding="utf-8")).get(f"{name}.csv")
+    return _labelled(name, pd.read_csv(place / files["data"]), windows, str(place / files["data"]))
+
+
+def _labelled(name: str, frame: pd.DataFrame, windows, source: str) -> LabelledSeries:
+    """A NAB frame (timestamp, value) and its windows as a LabelledSeries, windows marked by rows."""
+    if list(frame.columns) != ["timestamp", "value"]:
+        raise DataError(f"{source}: expected the columns timestamp,value, got {list(frame.columns)}")
     if windows is None:
-        raise DataError(f"{place / files['windows']}: no windows for {name}.csv")
+        raise DataError(f"{source}: NAB's label file has no windows for {name}.csv")
+    stamps = pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], format="%Y-%m-%d %H:%M:%S"))
     labels = np.zeros(len(frame), dtype=np.int8)
     for start, end in windows:
         first = np.flatnonzero(stamps == pd.Timestamp(start))

@@ -4,11 +4,13 @@ Never calls ``plt.show()``: callers save or display the returned Figure. Uses ma
 so it works under any backend (Agg on servers).
 """
 
+from lstmkit.viz.anomaly import plot_anomalies
 from lstmkit.viz.classify import plot_attention, plot_confusion_matrix
 from lstmkit.viz.forecast import plot_backtest, plot_forecast, plot_training_curves
 from lstmkit.viz.gates import plot_gates, plot_gradient_flow, plot_hidden_states, plot_saturation
 
 __all__ = [
+    "plot_anomalies",
     "plot_attention",
     "plot_confusion_matrix",
     "plot_backtest",
