@@ -1,4 +1,4 @@
-"""Anomaly detection on NAB and ECG5000: the detector against the baselines, on the same series and labels.
+"""Anomaly detection on NAB and ECG5000: the detector's three scorers against the baselines, same data and labels.
 
 Five NAB series (../shared/data/nab): four with labelled windows and ``art_daily_small_noise``, which has none
 (its flagged share of steps is all false positives). Each detector is fitted on the whole series without its
@@ -108,7 +108,7 @@ def main() -> None:
         series = load_nab(name, args.data_dir / "nab")
         x, labels = series.values, series.labels
         rows = {}
-        for scorer in ("forecast", "autoencoder"):
+        for scorer in ("forecast", "autoencoder", "seq2seq"):
             runs = []
             for seed in seeds:
                 detector = AnomalyDetector(scorer=scorer, seed=seed).fit(x)

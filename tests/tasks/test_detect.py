@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.tasks import AnomalyDetector, load
@@ -20,8 +21,8 @@ def seasonal_with_burst(T=1500, seed=0):
     return x, labels
 
 
-@pytest.mark.parametrize("scorer", ["forecast", "autoencoder"])
-def test_both_scorers_find_an_injected_anomaly(scorer):
+@pytest.mark.parametrize("scorer", ["forecast", "autoencoder", "seq2seq"])
+def test_every_scorer_finds_an_injected_anomaly(scorer):
     x, labels = seasonal_with_burst()
     detector = AnomalyDetector(scorer=scorer, window=40, epochs=15, seed=0).fit(x[:1000])  # normal data only
     scores = detector.score_samples(x)
@@ -108,3 +109,31 @@ def test_sets_of_sequences_get_one_score_each(tmp_path):
         detector.score_sequences(np.zeros((2, 50)))
     with pytest.raises(ParameterError, match="needs a detector fitted with fit_sequences"):
         AnomalyDetector(window=40, epochs=1).fit(normal[0].repeat(3)).score_sequences(normal)
+
+
+class FixedState(torch.nn.Module):
+    """An encoder stand-in that always returns the same summary."""
+
+    def __init__(self, state):
+        super().__init__()
+        self.state = state
+
+    def forward(self, x):
+        return None, self.state
+
+
+def test_the_seq2seq_decoder_rebuilds_in_reverse_teacher_forced_then_free_running():
+    from lstmkit.tasks.detect import Seq2SeqAutoencoder
+
+    torch.manual_seed(0)
+    model = Seq2SeqAutoencoder(hidden_size=8, num_layers=1, cell="lstm")
+    x = torch.randn(1, 6, 1)
+    _, state = model.encoder(x)
+    model.encoder = FixedState(state)  # hold the summary fixed: only the decoder's inputs vary
+    changed = x.clone()
+    changed[0, 3] += 1.0  # teacher-forced, x[3] is the input that rebuilds x[2], then carries on to x[1], x[0]
+    moved = (model(changed) - model(x)).abs()[0]
+    assert (moved[:3] > 0).all() and (moved[3:] == 0).all()
+    model.eval()  # free-running: the inputs are the model's own outputs, so x itself is never read
+    with torch.no_grad():
+        torch.testing.assert_close(model(changed), model(x))

@@ -133,7 +133,7 @@ def detect(
     value: str = typer.Option("value", help="Column of the values."),
     time: str = typer.Option(None, "--time", help="Column of time stamps (kept as text; rows stay in file order)."),
     label: str = typer.Option(None, help="Column of known anomalies (0/1), used only to score."),
-    scorer: str = typer.Option("autoencoder", help="autoencoder or forecast."),
+    scorer: str = typer.Option("autoencoder", help="autoencoder, seq2seq or forecast."),
     window: int = typer.Option(64, min=4, help="Steps per window."),
     threshold: str = typer.Option("quantile", help="quantile (of the training scores) or dynamic (Hundman's)."),
     epochs: int = typer.Option(30, min=1, help="Maximum epochs."),

@@ -9,6 +9,9 @@ Two scorers (``scorer``):
 - ``"autoencoder"`` (the guides' design): an encoder LSTM reads a window of ``window`` steps, its last hidden
   state is repeated ``window`` times and a decoder LSTM reconstructs the window; a step's score is its squared
   reconstruction error averaged over the windows that cover it (windows every ``window // 4`` steps).
+- ``"seq2seq"`` (EncDec-AD, Malhotra et al. 2016): the same windows, rebuilt in reverse order by a decoder that
+  starts from the encoder's state, teacher-forced in training and free-running in scoring
+  (``Seq2SeqAutoencoder``).
 
 The errors are smoothed by a causal exponential moving average (``smoothing``), then standardized with the mean
 and sd of the training scores (so 3 means three training sds above the
@@ -30,7 +33,7 @@ from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.metrics import ranges
 from lstmkit.tasks.modules import CELLS, recurrent_layer
 
-SCORERS = ("forecast", "autoencoder")
+SCORERS = ("forecast", "autoencoder", "seq2seq")
 THRESHOLDS = ("quantile", "dynamic")
 DYNAMIC_Z = np.arange(2.0, 10.5, 0.5)  # the candidate thresholds, in sds above the mean, that "dynamic" weighs
 
@@ -89,6 +92,34 @@ class WindowAutoencoder(nn.Module):
         latent = out[:, -1:].expand(N, W, out.shape[2])  # (N, W, H): the summary, repeated at every step
         decoded, _ = self.decoder(latent)
         return self.head(decoded)[..., 0]
+
+
+class Seq2SeqAutoencoder(nn.Module):
+    """EncDec-AD (Malhotra et al. 2016): x (N, W, 1) -> its reconstruction (N, W). The encoder's final state starts
+    a decoder that rebuilds the window in reverse order. In training it reads at each step the true value after
+    the one it rebuilds (teacher forcing); in scoring (eval mode) it reads its own previous output, as the paper
+    does, so a window it cannot summarize cannot be copied back from its inputs."""
+
+    def __init__(self, *, hidden_size: int, num_layers: int, cell: str):
+        super().__init__()
+        options = dict(num_layers=num_layers, bidirectional=False, dropout=0.0, recurrent_dropout=0.0)
+        self.encoder = recurrent_layer(cell, 1, hidden_size, **options)
+        self.decoder = recurrent_layer(cell, 1, hidden_size, **options)
+        self.head = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _, state = self.encoder(x)
+        if self.training:
+            backwards = x.flip(1)  # (N, W, 1): x_W, ..., x_1
+            inputs = torch.cat([torch.zeros_like(backwards[:, :1]), backwards[:, :-1]], dim=1)  # 0, x_W, ..., x_2
+            decoded, _ = self.decoder(inputs, state)
+            return self.head(decoded)[..., 0].flip(1)  # back in time order
+        step, rebuilt = torch.zeros_like(x[:, :1]), []
+        for _ in range(x.shape[1]):  # free-running: each rebuilt value is the next input
+            out, state = self.decoder(step, state)
+            step = self.head(out)  # (N, 1, 1)
+            rebuilt.append(step[:, 0, 0])
+        return torch.stack(rebuilt[::-1], dim=1)
 
 
 class AnomalyDetector(SequenceEstimator):
@@ -168,9 +199,12 @@ class AnomalyDetector(SequenceEstimator):
     # ---- fitting -------------------------------------------------------------------------------
 
     def _build_model(self) -> nn.Module:
-        network = (
-            NextStepNet if self.scorer == "forecast" and not hasattr(self, "sequence_length_") else WindowAutoencoder
-        )
+        if hasattr(self, "sequence_length_"):
+            network = Seq2SeqAutoencoder if self.scorer == "seq2seq" else WindowAutoencoder
+        else:
+            network = {"forecast": NextStepNet, "autoencoder": WindowAutoencoder, "seq2seq": Seq2SeqAutoencoder}[
+                self.scorer
+            ]
         return network(hidden_size=self.hidden_size, num_layers=self.num_layers, cell=self.cell)
 
     def fit(self, series, normal=None, checkpoint_dir=None, callbacks=()) -> AnomalyDetector:
@@ -274,7 +308,7 @@ class AnomalyDetector(SequenceEstimator):
         self.sequence_length_ = X.shape[1]
         n_val = int(round(self.val_fraction * len(z))) if len(z) > 10 else 0
         torch.manual_seed(self.seed)
-        model = WindowAutoencoder(hidden_size=self.hidden_size, num_layers=self.num_layers, cell=self.cell)
+        model = self._build_model()
         train = (z[: len(z) - n_val, :, None], z[: len(z) - n_val])
         val = (z[len(z) - n_val :, :, None], z[len(z) - n_val :]) if n_val else None
         trainer = self.train(model, nn.MSELoss(), train, val, checkpoint_dir, callbacks=callbacks)
