@@ -263,6 +263,12 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--threshold", "magic"], "unknown threshold 'magic'"),
         (["--window", "2"], "Invalid value for '--window'"),
     ]
+    detect_predict = [
+        (["--model", f, "--data", full], "holds a Forecaster model, not an anomaly detector"),
+        (["--model", f, "--data", full, "--value", "units"], "value column 'units' not found"),
+        (["--model", f, "--data", d / "missing.csv"], "missing.csv: no such file"),
+        (["--model", f, "--data", full, "--out", existing], "already exists"),
+    ]
     tag_predict = [
         (["--model", f, "--data", full], "holds a Forecaster model, not a tagger"),
         (["--model", c, "--data", full], "holds a SequenceClassifier model, not a tagger"),
@@ -304,6 +310,7 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         + [(["classify", "predict", *a], m) for a, m in classify_predict]
         + [(["tag", *a], m) for a, m in tag]
         + [(["detect", *a], m) for a, m in detect]
+        + [(["detect", "predict", *a], m) for a, m in detect_predict]
         + [(["tag", "predict", *a], m) for a, m in tag_predict]
     )
 

@@ -45,3 +45,16 @@ def test_a_csv_with_a_label_column(tmp_path, capsys, monkeypatch):
     assert code == 0, err
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["test"]["lstm"]["peak_in_window"] == 1.0 and metrics["test"]["lstm"]["roc_auc"] > 0.9
+    scored = tmp_path / "scores.csv"
+    code, _, err = run_cli(
+        ["detect", "predict", "--model", tmp_path / "r", "--data", data, "--value", "y", "--out", scored],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    again, saved = pd.read_csv(scored), pd.read_csv(tmp_path / "r" / "scores.csv")
+    np.testing.assert_allclose(again["score"], saved["score"], rtol=1e-4, atol=1e-4)
+    code, out, _ = run_cli(
+        ["detect", "predict", "--model", tmp_path / "r", "--data", data, "--value", "y"], capsys, monkeypatch
+    )
+    assert code == 0 and f"{int(saved['flagged'].sum())} of 800 steps flagged" in out

@@ -167,3 +167,32 @@ def detect(
     settings, series, out = common.open_run(ctx, resume, out, COMMAND, DetectSettings, new_settings, read)
     run(settings, series, out, shown)
     shown.print(f"run folder: {out} (model/, scores.csv, anomalies.json, metrics.json, scores.png, training.png)")
+
+
+@detect_app.command("predict")
+def predict(
+    model: Path = typer.Option(..., help="A detect run folder, or its model/ folder."),
+    data: Path = typer.Option(..., help="CSV file with the series to score."),
+    value: str = typer.Option("value", help="Column of the values."),
+    out: Path = typer.Option(None, help="Write the scores to this new CSV file instead of printing the ranges."),
+) -> None:
+    """Score a series with a saved detector: every step's score and flag, and the flagged ranges."""
+    from lstmkit.tasks import load
+
+    folder = model / "model" if (model / "model").is_dir() else model
+    if out is not None:
+        common.check_new_file(out, "scores")
+    values, _, _ = read_data(DetectSettings(data=common.data_setting(data), value=value, window=1))
+    detector = load(folder)
+    if not isinstance(detector, AnomalyDetector):
+        raise DataError(f"{folder}: holds a {detector.kind} model, not an anomaly detector (lstmkit detect)")
+    scores, flagged = detector.score_samples(values), detector.predict(values)
+    if out is None:
+        shown = common.console()
+        for found in detector.anomalies(values):
+            shown.print(f"steps {found['start']}-{found['end']}: peak score {found['peak']:.2f}")
+        shown.print(f"{int(flagged.sum())} of {len(values)} steps flagged")
+    else:
+        table = pd.DataFrame({"value": values, "score": scores, "flagged": flagged})
+        write_atomically(out, table.to_csv(index_label="step", float_format="%.6g"))
+        common.console().print(f"{len(values)} scores written to {out}")
