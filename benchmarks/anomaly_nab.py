@@ -113,7 +113,7 @@ def main() -> None:
             for seed in seeds:
                 detector = AnomalyDetector(scorer=scorer, seed=seed).fit(x)
                 scores = detector.score_samples(x)
-                run = evaluate(labels, scores, detector.predict(x))
+                run = evaluate(labels, scores, detector.flag(scores))
                 dynamic = scores > dynamic_threshold(scores)
                 run["dynamic_flagged_share"] = float(dynamic.mean())
                 if labels.any():

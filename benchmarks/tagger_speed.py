@@ -95,7 +95,7 @@ def their_epoch(model, data):
 
 def crf_cost(tagger, X, rounds: int) -> dict[str, float]:
     """Microseconds per sentence of the CRF's likelihood (forward + backward) and of Viterbi, batches of 32."""
-    _, scores, lengths = tagger._scores(X[:32])
+    scores, lengths = tagger._scores(X[:32])
     mask = torch.arange(scores.shape[1])[None] < lengths[:, None]
     tags = torch.zeros(scores.shape[:2], dtype=torch.long)
     crf = tagger.model_.crf

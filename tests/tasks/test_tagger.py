@@ -75,7 +75,7 @@ def test_crf_marginals_equal_brute_force_enumeration(tmp_path):
     tagger = SequenceTagger(hidden_size=8, embedding_dim=8, epochs=2, seed=0).fit(X, y)
     sentence = [["to", "Oslo", "City"]]
     marginals = tagger.predict_proba(sentence)[0]  # (3, K)
-    _, scores, lengths = tagger._scores(sentence)
+    scores, lengths = tagger._scores(sentence)
     crf, K = tagger.model_.crf, len(tagger.classes_)
     trans, start, end = crf._scores()
     paths = list(itertools.product(range(K), repeat=3))
@@ -183,7 +183,7 @@ def test_the_outside_bias_is_chosen_on_the_validation_f1():
     scores = torch.zeros(2, 2, K)
     scores[:, :, o] = 1.0  # O wins every step by 0.2 ...
     scores[:, 1, b] = 0.8  # ... also where the place is: only a bias of at least 0.2 finds them
-    tagger._scores = lambda X: (X, scores, torch.tensor([2, 2]))
+    tagger._scores = lambda X: (scores, torch.tensor([2, 2]))
     assert tagger._choose_outside_bias(sentences, gold) == 0.5
     tagger.outside_bias_ = 0.5
     assert tagger.predict(sentences) == gold

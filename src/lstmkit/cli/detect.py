@@ -97,8 +97,8 @@ def run(settings: DetectSettings, data, out: Path, console) -> dict:
     values, times, labels = data
     detector = make_detector(settings).fit(values, checkpoint_dir=out / "checkpoints")
     detector.save(out / "model", overwrite=True)  # the run folder is ours: a resumed run rewrites its model
-    scores, flagged = detector.score_samples(values), detector.predict(values)
-    found = detector.anomalies(values)
+    scores = detector.score_samples(values)  # one pass; the flags and ranges come from these scores
+    flagged, found = detector.flag(scores), detector.ranges_of(scores)
     table = pd.DataFrame({"time": times, "value": values, "score": scores, "flagged": flagged})
     if labels is not None:
         table["label"] = labels
@@ -115,7 +115,7 @@ def run(settings: DetectSettings, data, out: Path, console) -> dict:
         ):
             metrics["test"][name] = _evaluate(labels, baseline, baseline > np.quantile(baseline, 1 - flagged.mean()))
     common.write_json(out / "metrics.json", metrics)
-    threshold = detector._cut(scores)
+    threshold = detector.threshold_for(scores)
     plot_anomalies(
         values, scores, flagged, threshold, labels, title=f"{settings.data}: {settings.scorer} scores"
     ).savefig(out / "scores.png", dpi=110)
@@ -186,10 +186,11 @@ def predict(
     detector = load(folder)
     if not isinstance(detector, AnomalyDetector):
         raise DataError(f"{folder}: holds a {detector.kind} model, not an anomaly detector (lstmkit detect)")
-    scores, flagged = detector.score_samples(values), detector.predict(values)
+    scores = detector.score_samples(values)
+    flagged = detector.flag(scores)
     if out is None:
         shown = common.console()
-        for found in detector.anomalies(values):
+        for found in detector.ranges_of(scores):
             shown.print(f"steps {found['start']}-{found['end']}: peak score {found['peak']:.2f}")
         shown.print(f"{int(flagged.sum())} of {len(values)} steps flagged")
     else:

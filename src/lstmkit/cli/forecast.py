@@ -196,6 +196,20 @@ def run(settings: ForecastSettings, frame: pd.DataFrame, out: Path, console: Con
     return metrics
 
 
+def settings_for(
+    data: Path | None, future_data: Path | None = None, *, covariates: str | None, future: str | None, **options
+) -> ForecastSettings:
+    """Settings with the data files checked and made absolute (the embedded default without --data) and the
+    covariate options as given ("" when absent); shared with ``lstmkit tune forecast``."""
+    return ForecastSettings(
+        data=common.data_setting(data, EMBEDDED),
+        future_data=None if future_data is None else common.data_setting(future_data),
+        covariates=covariates or "",
+        future=future or "",
+        **options,
+    )
+
+
 # The data and window options, shared with ``lstmkit tune forecast``.
 DATA = typer.Option(None, help="CSV file (default: the embedded monthly airline passengers).")
 TARGET = typer.Option(None, help="Column to forecast (default: the first non-time column).")
@@ -238,8 +252,9 @@ def forecast(
     console = common.console()
 
     def new_settings() -> ForecastSettings:
-        return ForecastSettings(
-            data=common.data_setting(data, EMBEDDED),
+        return settings_for(
+            data,
+            future_data,
             target=target,
             time=time,
             horizon=horizon,
@@ -249,9 +264,8 @@ def forecast(
             folds=folds,
             seed=seed,
             fill=fill,
-            covariates=covariates or "",
-            future=future or "",
-            future_data=None if future_data is None else common.data_setting(future_data),
+            covariates=covariates,
+            future=future,
         )
 
     def read(settings: ForecastSettings) -> pd.DataFrame:

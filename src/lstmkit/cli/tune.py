@@ -13,7 +13,7 @@ import typer
 
 from lstmkit.cli import classify, common, forecast
 from lstmkit.cli.classify import make_classifier, read_data
-from lstmkit.cli.forecast import ForecastSettings, make_forecaster, read_series
+from lstmkit.cli.forecast import make_forecaster, read_series
 from lstmkit.tasks.metrics import classification_scores
 
 tune_app = typer.Typer(help="Search hyperparameters with Optuna (the [tune] extra).", no_args_is_help=True)
@@ -137,8 +137,8 @@ def tune_forecast(
 ) -> None:
     """Search the forecaster's hyperparameters on its chronological validation windows (pinball loss, down)."""
     common.one_thread()
-    settings = ForecastSettings(
-        data=common.data_setting(data, forecast.EMBEDDED),
+    settings = forecast.settings_for(
+        data,
         target=target,
         time=time,
         horizon=horizon,
@@ -147,8 +147,8 @@ def tune_forecast(
         ensemble=ensemble,
         seed=seed,
         fill=fill,
-        covariates=covariates or "",
-        future=future or "",
+        covariates=covariates,
+        future=future,
     )
     frame = read_series(settings).frame
     settings.fingerprint = common.fingerprint(settings.data)

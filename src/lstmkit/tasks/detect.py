@@ -24,6 +24,7 @@ standardized with the training part's mean and sd.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 
@@ -249,8 +250,6 @@ class AnomalyDetector(SequenceEstimator):
         errors = self._errors(z)
         if self.smoothing == 1:
             return errors
-        import pandas as pd
-
         return pd.Series(errors).ewm(span=self.smoothing, adjust=False).mean().to_numpy()
 
     @torch.no_grad()
@@ -278,22 +277,28 @@ class AnomalyDetector(SequenceEstimator):
         z = (self._series(series) - self.mean_) / self.std_
         return (self._raw_scores(z) - self.score_mean_) / self.score_std_
 
-    def _cut(self, scores: np.ndarray) -> float:
+    def threshold_for(self, scores: np.ndarray) -> float:
         """The threshold for these scores: ``threshold_`` (training quantile), or Hundman's on the scores."""
         return self.threshold_ if self.threshold == "quantile" else dynamic_threshold(scores)
 
-    def predict(self, series) -> np.ndarray:
-        """0/1 per step: 1 where the score exceeds the threshold (``threshold``)."""
-        scores = self.score_samples(series)
-        return (scores > self._cut(scores)).astype(np.int8)
+    def flag(self, scores: np.ndarray) -> np.ndarray:
+        """0/1 per step of already computed ``scores``: 1 above ``threshold_for(scores)``."""
+        return (scores > self.threshold_for(scores)).astype(np.int8)
 
-    def anomalies(self, series) -> list[dict]:
-        """The flagged ranges: ``start`` and ``end`` (step positions, end inclusive) and the ``peak`` score."""
-        scores = self.score_samples(series)
+    def ranges_of(self, scores: np.ndarray) -> list[dict]:
+        """The flagged ranges of already computed ``scores``: ``start``, ``end`` (inclusive) and the ``peak`` score."""
         return [
             {"start": first, "end": last, "peak": float(scores[first : last + 1].max())}
-            for first, last in ranges(scores > self._cut(scores))
+            for first, last in ranges(self.flag(scores))
         ]
+
+    def predict(self, series) -> np.ndarray:
+        """0/1 per step: 1 where the score exceeds the threshold (``threshold``)."""
+        return self.flag(self.score_samples(series))
+
+    def anomalies(self, series) -> list[dict]:
+        """The flagged ranges (see ``ranges_of``)."""
+        return self.ranges_of(self.score_samples(series))
 
     # ---- sets of sequences ---------------------------------------------------------------------
 

@@ -280,7 +280,7 @@ class SequenceTagger(SequenceEstimator):
     # ---- predicting ----------------------------------------------------------------------------
 
     @torch.no_grad()
-    def _scores(self, X) -> tuple[list, torch.Tensor, torch.Tensor]:
+    def _scores(self, X) -> tuple[torch.Tensor, torch.Tensor]:
         self._check_fitted()
         cases = self._cases(X)
         inputs, lengths = self._tensors(cases)
@@ -290,7 +290,7 @@ class SequenceTagger(SequenceEstimator):
             longest = int(lengths[s : s + INFERENCE_BATCH].max())
             scores = self.model_(inputs[s : s + INFERENCE_BATCH, :longest], lengths[s : s + INFERENCE_BATCH])
             parts.append(torch.nn.functional.pad(scores, (0, 0, 0, inputs.shape[1] - longest)))
-        return cases, torch.cat(parts), lengths
+        return torch.cat(parts), lengths
 
     def _decode(self, scores: torch.Tensor, lengths: torch.Tensor, outside_bias: float) -> list[list[str]]:
         """Tag paths from step scores (N, T, K): the CRF's best path, or constrained (BIO) / per-step best softmax
@@ -310,7 +310,7 @@ class SequenceTagger(SequenceEstimator):
 
     def predict(self, X) -> list[list[str]]:
         """The tags of each case (see ``_decode``), with the fitted ``outside_bias_``."""
-        _, scores, lengths = self._scores(X)
+        scores, lengths = self._scores(X)
         return self._decode(scores, lengths, getattr(self, "outside_bias_", 0.0))
 
     def _choose_outside_bias(self, X, y) -> float:
@@ -319,14 +319,14 @@ class SequenceTagger(SequenceEstimator):
         Entities are rare (WNUT17: 1 token in 12), so a tagger trained on the likelihood says O too readily: high
         precision, low recall. Lowering O's score by a constant chosen on the validation sentences trades
         precision for recall where that raises F1; the test sentences never take part."""
-        _, scores, lengths = self._scores(X)
+        scores, lengths = self._scores(X)
         results = [(entity_scores(list(y), self._decode(scores, lengths, b))["f1"], -b) for b in OUTSIDE_BIASES]
         return -max(results)[1]
 
     def predict_proba(self, X) -> list[np.ndarray]:
         """Per-step tag probabilities (T_i, K) of each case, columns in the order of ``classes_``: the CRF's
         marginals (forward-backward through autograd of log Z), or the softmax."""
-        cases, scores, lengths = self._scores(X)
+        scores, lengths = self._scores(X)
         mask = torch.arange(scores.shape[1])[None] < lengths[:, None]
         if self.model_.crf is None:
             probabilities = torch.softmax(scores, dim=-1)
