@@ -215,6 +215,32 @@ def fetch_file(url: str, path: Path) -> None:
         raise DataError(f"cannot download {url} ({error}); put the file in {path.parent} by hand") from None
 
 
+TRANSLATION_URL = "https://www.manythings.org/anki/{pair}.zip"  # the Anki exports of Tatoeba, e.g. fra-eng
+TRANSLATION_FILE = "fra.txt"  # the embedded copy: the first 30,000 lines of the 2019-04-07 release
+
+
+def load_translation_pairs(
+    pair: str = "fra-eng", folder: str | Path | None = None, download: bool = False
+) -> list[tuple[str, str]]:
+    """English -> other-language sentence pairs from Tatoeba via manythings.org (CC BY 2.0 FR; attribution:
+    www.manythings.org/anki and tatoeba.org), normalized (``lstmkit.data.translation.normalize``).
+
+    By default the copy embedded in lstmkit (English-French, the first 30,000 pairs of the 2019-04-07 release);
+    with ``folder`` (or ``download=True``: ``data_home()/<pair>``) the full ``<language>.txt`` there, fetched
+    from manythings.org when missing and ``download`` is set (the site serves only its newest release)."""
+    from lstmkit.data.translation import parse_pairs, read_pairs
+
+    file = f"{pair.split('-')[0]}.txt"
+    if folder is None and not download:
+        if pair != "fra-eng":
+            raise DataError(f"only fra-eng is embedded; pass download=True or a folder for {pair!r}")
+        raw = resources.files("lstmkit.data").joinpath("embedded", f"{TRANSLATION_FILE}.gz").read_bytes()
+        return parse_pairs(gzip.decompress(raw).decode("utf-8"), f"embedded {TRANSLATION_FILE}")
+    place = data_home() / pair if folder is None else Path(folder)
+    _local(place, [file], TRANSLATION_URL.format(pair=pair), {file: file}, download)
+    return read_pairs(place / file)
+
+
 NAB_URL = "https://raw.githubusercontent.com/numenta/NAB/master/{path}"
 
 

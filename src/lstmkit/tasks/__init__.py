@@ -6,6 +6,7 @@ from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.detect import AnomalyDetector
 from lstmkit.tasks.forecaster import Forecaster
 from lstmkit.tasks.tag import SequenceTagger
+from lstmkit.tasks.translate import Seq2Seq
 from lstmkit.tasks.tuning import TuneResult, tune
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Forecaster",
     "SequenceClassifier",
     "SequenceEstimator",
+    "Seq2Seq",
     "SequenceTagger",
     "TuneResult",
     "backtest",

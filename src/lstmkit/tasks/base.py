@@ -5,8 +5,9 @@
   ``sklearn.base.clone`` come from ``sklearn.base.BaseEstimator``, so estimators run inside
   ``cross_val_score``, ``GridSearchCV`` and pipelines unchanged.
 - ``train`` is the one place that turns the shared training parameters (``epochs``, ``batch_size``, ``lr``,
-  ``weight_decay``, ``patience``, ``seed``, ``progress``) and a checkpoint folder into a ``TrainConfig``
-  and runs the one ``Trainer``, resuming from the folder when an earlier run left a checkpoint there.
+  ``patience``, ``seed``, ``progress``, and ``weight_decay``, ``lr_schedule`` and ``clip_grad_norm`` where an
+  estimator has them) and a checkpoint folder into a ``TrainConfig`` and runs the one ``Trainer``, resuming from
+  the folder when an earlier run left a checkpoint there.
 - ``save(path)``/``load(path)``: the model's tensors as safetensors and everything else as JSON (the
   estimator's kind, a format version, its parameters and fitted state), written atomically; never pickle.
   ``save`` never replaces what lstmkit did not write. ``lstmkit.tasks.load(path)`` returns the estimator of
@@ -81,6 +82,8 @@ class SequenceEstimator(BaseEstimator):
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=getattr(self, "weight_decay", 0.0),
+            lr_schedule=getattr(self, "lr_schedule", None),
+            clip_grad_norm=getattr(self, "clip_grad_norm", TrainConfig.clip_grad_norm),
             early_stopping_patience=self.patience if val is not None and stop_on_val_loss else None,
             seed=self.seed if seed is None else seed,
             progress=self.progress,

@@ -1,9 +1,14 @@
 """Task metrics: point-forecast errors as the M4 competition defines them (and the baselines they are compared
-with), classification accuracy and macro F1."""
+with), classification accuracy and macro F1, translation BLEU and chrF (sacreBLEU)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import NamedTuple
+
 import numpy as np
+
+from lstmkit.errors import DataError, ParameterError
 
 
 def mae(actual: np.ndarray, forecast: np.ndarray) -> float:
@@ -184,3 +189,45 @@ def anomaly_scores(actual, scores) -> dict[str, float]:
         "pr_auc": float(average_precision_score(actual, scores)),
         "peak_in_window": float(actual[int(np.argmax(scores))]),
     }
+
+
+class TranslationScores(NamedTuple):
+    """Corpus BLEU and chrF (0-100) as sacreBLEU computes them, with the signatures that say how."""
+
+    bleu: float
+    chrf: float
+    bleu_signature: str
+    chrf_signature: str
+
+
+def reference_streams(references: Sequence[Sequence[str]]) -> list[list[str | None]]:
+    """Per-sentence reference lists -> sacreBLEU's reference streams (stream k holds every sentence's k-th
+    reference, None where a sentence has fewer: a variable number of references per sentence)."""
+    most = max(len(refs) for refs in references)
+    return [[refs[k] if k < len(refs) else None for refs in references] for k in range(most)]
+
+
+def translation_scores(
+    hypotheses: Sequence[str], references: Sequence[Sequence[str]], lowercase: bool = True
+) -> TranslationScores:
+    """Corpus BLEU (13a tokenization, exponential smoothing: sacreBLEU's defaults) and chrF of ``hypotheses``
+    against every sentence's references (one list of one or more strings per hypothesis); ``lowercase`` compares
+    case-insensitively (the signature says ``case:lc``). Needs sacrebleu (``pip install "lstmkit[translate]"``)."""
+    try:
+        from sacrebleu.metrics import BLEU, CHRF
+    except ImportError:
+        raise ParameterError('translation scores need sacrebleu: pip install "lstmkit[translate]"') from None
+    if len(hypotheses) != len(references) or not hypotheses:
+        raise DataError(
+            f"expected one list of references per hypothesis and at least one hypothesis, got {len(hypotheses)} "
+            f"hypotheses and {len(references)} reference lists"
+        )
+    if any(isinstance(refs, str) or not refs for refs in references):
+        raise DataError("expected each hypothesis's references as a non-empty list of strings")
+    streams = reference_streams(references)
+    bleu, chrf = BLEU(lowercase=lowercase), CHRF(lowercase=lowercase)
+    bleu_score = bleu.corpus_score(list(hypotheses), streams)
+    chrf_score = chrf.corpus_score(list(hypotheses), streams)
+    return TranslationScores(
+        float(bleu_score.score), float(chrf_score.score), str(bleu.get_signature()), str(chrf.get_signature())
+    )

@@ -8,8 +8,10 @@ from lstmkit.viz.anomaly import plot_anomalies
 from lstmkit.viz.classify import plot_attention, plot_confusion_matrix
 from lstmkit.viz.forecast import plot_backtest, plot_forecast, plot_training_curves
 from lstmkit.viz.gates import plot_gates, plot_gradient_flow, plot_hidden_states, plot_saturation
+from lstmkit.viz.translate import plot_alignment
 
 __all__ = [
+    "plot_alignment",
     "plot_anomalies",
     "plot_attention",
     "plot_confusion_matrix",
