@@ -269,6 +269,28 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--model", f, "--data", d / "missing.csv"], "missing.csv: no such file"),
         (["--model", f, "--data", full, "--out", existing], "already exists"),
     ]
+    pairs = write(d / "pairs.txt", "".join(f"Sentence {k}.\tPhrase {k}.\n" for k in range(40)))
+    translate = [
+        (["--data", d / "missing.txt"], "missing.txt: no such file"),
+        (["--data", full], "line 1: expected 'source<TAB>target'"),
+        (["--data", write(d / "t.bin", b"\x00\x01\tbin\n")], "binary data"),
+        (["--data", write(d / "latin.txt", "Hi.\tÇa\n".encode("latin-1"))], "not UTF-8"),
+        (["--data", write(d / "blank.txt", "Hi.\t \n")], "line 1: an empty sentence"),
+        (["--data", pairs], "40 distinct source sentences are too few to hold out 1000"),
+        (["--hidden-size", "63"], "even hidden_size"),
+        (["--cell", "nope"], "cell"),
+        (["--epochs", "0"], "Invalid value for '--epochs'"),
+        (["a sentence"], "is translated with --model DIR"),
+        (["--model", f, "Hello."], "holds a Forecaster model, not a translation model"),
+        (["--model", f], "needs a sentence"),
+        (["--model", f, "Hi.", "--data", full], "not both"),
+        (["--model", f, "--data", d / "missing.txt"], "missing.txt: no such file"),
+        (["--model", f, "--data", write(d / "gap.txt", "Hi.\n\nBye.\n")], "line 2: an empty line"),
+        (["--model", f, "--data", write(d / "none.txt", "")], "the file is empty"),
+        (["--model", f, "--data", d / "t.bin"], "binary data"),
+        (["--model", f, " "], "the sentence is empty"),
+        (["--out", existing], "exists and is not a folder"),
+    ]
     tag_predict = [
         (["--model", f, "--data", full], "holds a Forecaster model, not a tagger"),
         (["--model", c, "--data", full], "holds a SequenceClassifier model, not a tagger"),
@@ -312,6 +334,7 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         + [(["detect", *a], m) for a, m in detect]
         + [(["detect", "predict", *a], m) for a, m in detect_predict]
         + [(["tag", "predict", *a], m) for a, m in tag_predict]
+        + [(["translate", *a], m) for a, m in translate]
     )
 
 

@@ -207,3 +207,15 @@ def test_beam_search_batched_equals_each_row_alone_and_greedy_follows_the_argmax
             expected.append(previous)
         assert greedy.tokens[row] == expected
     assert select((torch.arange(4), (torch.arange(4) * 2,)), torch.tensor([3, 0]))[1][0].tolist() == [6, 0]
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+def test_token_cross_entropy_equals_torch_with_ignored_padding(smoothing):
+    from lstmkit.tasks.losses import TokenCrossEntropy
+
+    logits = torch.randn(3, 4, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    targets = torch.tensor([[1, 2, 3, 0], [4, 0, 0, 0], [5, 6, 1, 2]])
+    expected = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, 7), targets.reshape(-1), ignore_index=0, label_smoothing=smoothing
+    )
+    torch.testing.assert_close(TokenCrossEntropy(0, smoothing)(logits, targets), expected)

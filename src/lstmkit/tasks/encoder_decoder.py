@@ -140,9 +140,9 @@ class TranslationNet(nn.Module):
         feed = final.new_zeros(len(final), self.feed_size)
         return Memory(outputs, keys, mask), (tuple(state for _ in range(self.num_layers)), feed)
 
-    def step(self, previous: torch.Tensor, carry: tuple, memory: Memory):
-        """One decoder step: previous tokens (N,), carry (states, h̃_{t-1}) -> (logits (N, V), carry, a_t (N, S) or
-        None)."""
+    def attend(self, previous: torch.Tensor, carry: tuple, memory: Memory):
+        """One decoder step up to the attentional state: previous tokens (N,), carry (states, h̃_{t-1}) ->
+        (h̃_t (N, H), carry, a_t (N, S) or None)."""
         states, feed = carry
         x = torch.cat([self.dropout(self.embedding(previous)), feed], dim=-1)  # (N, E + feed)
         new_states = []
@@ -155,17 +155,26 @@ class TranslationNet(nn.Module):
             context, weights = self.attention(x, memory.outputs, memory.keys, memory.mask)
             x = torch.tanh(self.combine(torch.cat([context, x], dim=-1)))  # h̃_t (N, H)
         feed = x if self.feed_size else feed
-        return self.output(self.dropout(x)), (tuple(new_states), feed), weights
+        return x, (tuple(new_states), feed), weights
+
+    def step(self, previous: torch.Tensor, carry: tuple, memory: Memory):
+        """One decoder step: previous tokens (N,), carry -> (logits (N, V), carry, a_t (N, S) or None)."""
+        attended, carry, weights = self.attend(previous, carry, memory)
+        return self.output(self.dropout(attended)), carry, weights
 
     def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         N, L, _ = inputs.shape
         source, previous = inputs[..., 0], inputs[..., 1]
         source_lengths = (source != Vocabulary.pad_id).sum(dim=1).clamp(min=1)
         memory, carry = self.encode(source[:, : int(source_lengths.max())], source_lengths)
-        T = int((previous != Vocabulary.pad_id).sum(dim=1).max())
-        logits = []
+        valid = previous != Vocabulary.pad_id  # (N, L): the steps with a target
+        T = int(valid.sum(dim=1).max())
+        attended = []
         for t in range(T):
-            step_logits, carry, _ = self.step(previous[:, t], carry, memory)
-            logits.append(step_logits)
-        logits = torch.stack(logits, dim=1)  # (N, T, V)
-        return nn.functional.pad(logits, (0, 0, 0, L - T))  # (N, L, V)
+            state, carry, _ = self.attend(previous[:, t], carry, memory)
+            attended.append(state)
+        attended = torch.stack(attended, dim=1)  # (N, T, H)
+        # the output layer (most of the work: V is large) only where there is a target; zeros elsewhere
+        logits = attended.new_zeros(N, L, self.output.out_features)  # (N, L, V)
+        logits[valid] = self.output(self.dropout(attended[valid[:, :T]]))
+        return logits
