@@ -8,8 +8,8 @@ attention): what replacing unknown words by a copy of a source word needs.
 Beam search keeps the ``beam_size`` best partial sequences of each input (rows n*B .. n*B+B-1), all inputs in
 one batch. A hypothesis ends at EOS or at ``max_length`` tokens; among the finished ones the best by
 log-probability / length^alpha (length normalization, Wu et al. 2016's simplest form; alpha = 0 ranks by
-log-probability alone, 1 by the mean per token) is returned. Search stops when every input's best finished hypothesis beats what any
-live one could still reach, or at ``max_length``.
+log-probability alone, 1 by the mean per token) is returned. Search stops when every input's best finished
+hypothesis beats what any live one could still reach, or at ``max_length``.
 """
 
 from __future__ import annotations
