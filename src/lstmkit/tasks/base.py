@@ -27,6 +27,7 @@ from lstmkit.checks import check_integer, check_number
 from lstmkit.errors import CheckpointError, NotFittedError, OutputPathError, ParameterError
 from lstmkit.files import check_output_path
 from lstmkit.training import TrainConfig, Trainer
+from lstmkit.training.callbacks import Callback
 from lstmkit.training.checkpoint import is_checkpoint, load_checkpoint, resume_point, save_checkpoint
 
 FORMAT_VERSION = 1
@@ -151,6 +152,37 @@ class SequenceEstimator(BaseEstimator):
         if not isinstance(estimator, cls):
             raise CheckpointError(f"{path}: holds a saved {estimator.kind}, not a {cls.__name__}")
         return estimator
+
+
+class BestValidationScore(Callback):
+    """Early stopping on an estimator's ``score`` of validation cases (the tagger's entity F1, the translator's
+    BLEU), logged as ``val_score`` each epoch: training stops after ``patience`` epochs without a better score and
+    ends with the weights of the best epoch. For tasks whose validation loss is not what is judged: on WNUT17 the
+    tagger's validation loss rises again while the entity F1 still climbs, and so does the translator's while its
+    BLEU does."""
+
+    def __init__(self, estimator: SequenceEstimator, X, y, patience: int | None):
+        self.estimator, self.X, self.y, self.patience = estimator, X, y, patience
+        self.best, self.best_state, self.bad_epochs = -math.inf, None, 0
+
+    def on_epoch_end(self, trainer, logs: dict) -> None:
+        model = trainer.model
+        self.estimator.model_ = model
+        model.eval()
+        logs["val_score"] = score = self.estimator.score(self.X, self.y)
+        model.train()
+        if score > self.best:
+            self.best, self.bad_epochs = score, 0
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            self.bad_epochs += 1
+            if self.patience is not None and self.bad_epochs >= self.patience:
+                trainer.should_stop = True
+
+    def on_fit_end(self, trainer) -> None:
+        if self.best_state is not None:
+            trainer.model.load_state_dict(self.best_state)
+        trainer.model.eval()
 
 
 def load(path: str | Path) -> SequenceEstimator:

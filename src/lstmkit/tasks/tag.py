@@ -24,11 +24,10 @@ from lstmkit.data.sequences import as_sequences, pad_sequences
 from lstmkit.data.tags import PREFIXES, split_tag
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError
-from lstmkit.tasks.base import SequenceEstimator
+from lstmkit.tasks.base import BestValidationScore, SequenceEstimator
 from lstmkit.tasks.crf import CRF, bio_constraints
 from lstmkit.tasks.metrics import entity_scores
 from lstmkit.tasks.modules import CELLS, TaggerNet
-from lstmkit.training.callbacks import Callback
 
 MAX_WORD = 20  # characters read of each word
 CASES = ("pad", "lower", "upper", "title", "digits", "has digit", "mention or hashtag", "link", "other")
@@ -370,36 +369,6 @@ class SequenceTagger(SequenceEstimator):
             self.n_channels_ = int(state["n_channels"])
         self.outside_bias_ = float(state["outside_bias"])
         self.history_ = state["history"]
-
-
-class BestValidationScore(Callback):
-    """Early stopping on the tagger's ``score`` of the validation cases (entity F1 as conlleval for entity tags,
-    else per-step accuracy), logged as ``val_score`` each epoch: training stops after ``patience`` epochs without
-    a better score and ends with the weights of the best epoch. (On WNUT17 the validation loss rises again while
-    the entity F1 still climbs: the loss is not what is judged.)"""
-
-    def __init__(self, tagger: SequenceTagger, X, y, patience: int | None):
-        self.tagger, self.X, self.y, self.patience = tagger, X, y, patience
-        self.best, self.best_state, self.bad_epochs = -1.0, None, 0
-
-    def on_epoch_end(self, trainer, logs: dict) -> None:
-        model = trainer.model
-        self.tagger.model_ = model
-        model.eval()
-        logs["val_score"] = score = self.tagger.score(self.X, self.y)
-        model.train()
-        if score > self.best:
-            self.best, self.bad_epochs = score, 0
-            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            self.bad_epochs += 1
-            if self.patience is not None and self.bad_epochs >= self.patience:
-                trainer.should_stop = True
-
-    def on_fit_end(self, trainer) -> None:
-        if self.best_state is not None:
-            trainer.model.load_state_dict(self.best_state)
-        trainer.model.eval()
 
 
 class TaggingLoss(torch.nn.Module):

@@ -4,7 +4,9 @@ Texts are normalized and tokenized (``lstmkit.data.translation.translation_token
 punctuation, non-breaking spaces and typographic apostrophes unified) and mapped through two ``Vocabulary``
 objects built on the training part (tokens seen at least ``min_freq`` times; the rest is UNK). The network is
 ``tasks.encoder_decoder.TranslationNet`` (its docstring has the equations); it trains with teacher forcing on
-token cross-entropy (label smoothing), early stopping on the validation loss, keeping the best weights.
+token cross-entropy (label smoothing), with early stopping on the validation sentences' BLEU (greedy, against all
+of each sentence's references), keeping the best epoch's weights: the validation loss starts rising epochs before
+the BLEU stops climbing (the model grows over-confident on the words it gets wrong).
 
 Decoding (``tasks.decoding``) is batched: greedy, or beam search with length normalization; a translation ends at
 EOS or after ``max_length`` tokens (and never more than 2 * source tokens + 10). Unknown words: with
@@ -26,10 +28,10 @@ import numpy as np
 import torch
 
 from lstmkit.checks import check_choice, check_integer, check_number
-from lstmkit.data.translation import detokenize, split_by_source, translation_tokens
+from lstmkit.data.translation import detokenize, group_by_source, split_by_source, translation_tokens
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError
-from lstmkit.tasks.base import SequenceEstimator
+from lstmkit.tasks.base import BestValidationScore, SequenceEstimator
 from lstmkit.tasks.decoding import Decoded, beam_search, greedy_search, select
 from lstmkit.tasks.encoder_decoder import ATTENTIONS, TranslationNet
 from lstmkit.tasks.losses import TokenCrossEntropy
@@ -85,6 +87,7 @@ class Seq2Seq(SequenceEstimator):
     """
 
     kind = "Seq2Seq"
+    validation_metric = ("val_score", "maximize")  # the validation sentences' BLEU (greedy), every reference
 
     def __init__(
         self,
@@ -94,8 +97,8 @@ class Seq2Seq(SequenceEstimator):
         embedding_dim: int = 128,
         num_layers: int = 1,
         input_feeding: bool = True,
-        dropout: float = 0.2,
-        label_smoothing: float = 0.1,
+        dropout: float = 0.1,
+        label_smoothing: float = 0.0,
         min_freq: int = 2,
         unknown: str = "copy",
         beam_size: int = 1,
@@ -218,27 +221,37 @@ class Seq2Seq(SequenceEstimator):
             val_sources, val_targets = _texts(validation[0], "validation sources"), _texts(validation[1], "targets")
             if len(val_sources) != len(val_targets):
                 raise DataError(f"validation has {len(val_sources)} sources but {len(val_targets)} targets")
-            val = (_tokenized(val_sources, "validation sources"), _tokenized(val_targets, "validation targets"))
+            val = list(zip(val_sources, val_targets, strict=True))
         elif self.val_fraction > 0:
             distinct = len(set(sources))
             n_val = max(1, int(round(self.val_fraction * distinct)))
             if n_val >= distinct:
                 raise DataError(f"{distinct} distinct source sentences are too few to hold {n_val} out for validation")
             split = split_by_source(list(zip(sources, train, strict=True)), n_val, val_sources=0, seed=self.seed)
-            train, held = [k for _, k in split.train], [k for _, ks in split.test for k in ks]
-            val = ([source_tokens[k] for k in held], [target_tokens[k] for k in held])
+            train = [k for _, k in split.train]
+            val = [(sources[k], targets[k]) for _, held in split.test for k in held]
         train_sources, train_targets = [source_tokens[k] for k in train], [target_tokens[k] for k in train]
         self.source_vocabulary_ = Vocabulary.build(train_sources, self.min_freq)
         self.target_vocabulary_ = Vocabulary.build(train_targets, self.min_freq)
         torch.manual_seed(self.seed)
         model = self._build_model()
+        val_part = None
+        if val is not None:
+            val_part = self._pairs(
+                _tokenized([s for s, _ in val], "validation sources"),
+                _tokenized([t for _, t in val], "validation targets"),
+            )
+            groups = group_by_source(val)
+            judge = BestValidationScore(self, [s for s, _ in groups], [refs for _, refs in groups], self.patience)
+            callbacks = [*callbacks, judge]
         trainer = self.train(
             model,
             TokenCrossEntropy(Vocabulary.pad_id, self.label_smoothing),
             self._pairs(train_sources, train_targets),
-            None if val is None else self._pairs(*val),
+            val_part,
             checkpoint_dir,
             callbacks=callbacks,
+            stop_on_val_loss=False,
         )
         self.model_, self.history_ = model, trainer.history_
         return self
