@@ -219,3 +219,13 @@ def test_token_cross_entropy_equals_torch_with_ignored_padding(smoothing):
         logits.reshape(-1, 7), targets.reshape(-1), ignore_index=0, label_smoothing=smoothing
     )
     torch.testing.assert_close(TokenCrossEntropy(0, smoothing)(logits, targets), expected)
+
+
+def test_without_sacrebleu_the_scores_say_how_to_install_it(monkeypatch):
+    import sys
+
+    from lstmkit.errors import ParameterError
+
+    monkeypatch.setitem(sys.modules, "sacrebleu.metrics", None)  # what an environment without it imports
+    with pytest.raises(ParameterError, match=r'pip install "lstmkit\[translate\]"'):
+        translation_scores(["a b"], [["a b"]])

@@ -24,6 +24,7 @@ from lstmkit.data.translation import PairSplits, group_by_source, read_pairs, sp
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
 from lstmkit.tasks import Seq2Seq, load
+from lstmkit.tasks.metrics import sacrebleu_metrics
 
 COMMAND = "translate"
 EMBEDDED = "embedded:fra-eng"
@@ -214,6 +215,7 @@ def translate(
         )
 
     def read(settings: TranslateSettings) -> PairSplits:
+        sacrebleu_metrics()  # the scores come last: refuse before training when they cannot be computed
         split = read_data(settings)
         for kind in MODELS.values():
             make_model(settings, kind)

@@ -207,16 +207,22 @@ def reference_streams(references: Sequence[Sequence[str]]) -> list[list[str | No
     return [[refs[k] if k < len(refs) else None for refs in references] for k in range(most)]
 
 
+def sacrebleu_metrics():
+    """sacreBLEU's BLEU and CHRF classes, or a ParameterError that says how to install them."""
+    try:
+        from sacrebleu.metrics import BLEU, CHRF
+    except ImportError:
+        raise ParameterError('translation scores need sacrebleu: pip install "lstmkit[translate]"') from None
+    return BLEU, CHRF
+
+
 def translation_scores(
     hypotheses: Sequence[str], references: Sequence[Sequence[str]], lowercase: bool = True
 ) -> TranslationScores:
     """Corpus BLEU (13a tokenization, exponential smoothing: sacreBLEU's defaults) and chrF of ``hypotheses``
     against every sentence's references (one list of one or more strings per hypothesis); ``lowercase`` compares
     case-insensitively (the signature says ``case:lc``). Needs sacrebleu (``pip install "lstmkit[translate]"``)."""
-    try:
-        from sacrebleu.metrics import BLEU, CHRF
-    except ImportError:
-        raise ParameterError('translation scores need sacrebleu: pip install "lstmkit[translate]"') from None
+    BLEU, CHRF = sacrebleu_metrics()
     if len(hypotheses) != len(references) or not hypotheses:
         raise DataError(
             f"expected one list of references per hypothesis and at least one hypothesis, got {len(hypotheses)} "
