@@ -24,11 +24,9 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import compare, write_results
+from common import compare, hand_written_epoch, trainer_epoch, write_results
 from lstmkit.data.datasets import load_sentiment, load_sequence_dataset
 from lstmkit.tasks import SequenceClassifier
-from lstmkit.training import TrainConfig, Trainer
-from lstmkit.training.data import batch_indices
 
 BATCH, LR = 32, 3e-3
 
@@ -67,37 +65,6 @@ def job(name: str, X, y, bidirectional: bool):
     return name, ours, theirs, (inputs, targets, lengths)
 
 
-def our_epoch(model, data):
-    start = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def run():
-        model.load_state_dict(start)
-        Trainer(model, torch.nn.CrossEntropyLoss(), TrainConfig(epochs=1, batch_size=BATCH, lr=LR, progress=False)).fit(
-            data
-        )
-
-    return run
-
-
-def their_epoch(model, data):
-    start = {k: v.clone() for k, v in model.state_dict().items()}
-    inputs, targets, lengths = data
-
-    def run():
-        model.load_state_dict(start)
-        optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-        loss_fn = torch.nn.CrossEntropyLoss()
-        model.train()
-        for index in batch_indices(len(inputs), BATCH, 0, 0, True):
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs[index], lengths[index]), targets[index])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-
-    return run
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -113,7 +80,12 @@ def main() -> None:
     ]
     rows = {}
     for name, ours, theirs, data in jobs:
-        rows[name] = compare(our_epoch(ours, data), their_epoch(theirs, data), args.rounds, args.repeats)
+        loss = torch.nn.CrossEntropyLoss()
+        ours_run, theirs_run = (
+            trainer_epoch(ours, data, loss, BATCH, LR),
+            hand_written_epoch(theirs, data, loss, BATCH, LR, trim=False),
+        )
+        rows[name] = compare(ours_run, theirs_run, args.rounds, args.repeats)
         our_weights = {
             k.replace("encoder.rnn.", "lstm.").replace("encoder.", ""): v for k, v in ours.state_dict().items()
         }

@@ -44,3 +44,46 @@ def write_results(name: str, payload: dict) -> Path:
     machine = {"machine": platform.machine(), "processor": platform.processor(), "cpus": os.cpu_count()}
     out.write_text(json.dumps({"machine": machine, **payload}, indent=2))
     return out
+
+
+def trainer_epoch(model, data, loss, batch_size: int, lr: float, clip: float = 1.0) -> Callable[[], None]:
+    """One epoch of lstmkit's ``Trainer`` over ``data`` = (inputs, targets, lengths), from the model's weights as
+    they are now, each time it is called."""
+    from lstmkit.training import TrainConfig, Trainer
+
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+
+    def run():
+        model.load_state_dict(start)
+        config = TrainConfig(epochs=1, batch_size=batch_size, lr=lr, clip_grad_norm=clip, progress=False)
+        Trainer(model, loss, config).fit(data)
+
+    return run
+
+
+def hand_written_epoch(
+    model, data, loss, batch_size: int, lr: float, clip: float = 1.0, trim: bool = True
+) -> Callable[[], None]:
+    """The peer of ``trainer_epoch``: the loop a tutorial writes (Adam, gradient clipping) over the same batches
+    in the same order, each batch cut to its longest sequence when ``trim``; from the model's weights as they are
+    now, each time it is called."""
+    import torch
+
+    from lstmkit.training.data import batch_indices
+
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    inputs, targets, lengths = data
+
+    def run():
+        model.load_state_dict(start)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        model.train()
+        for index in batch_indices(len(inputs), batch_size, 0, 0, True):
+            longest = int(lengths[index].max()) if trim else inputs.shape[1]
+            optimizer.zero_grad()
+            y = targets[index, :longest] if targets.dim() > 1 else targets[index]  # per step, or one per sequence
+            loss(model(inputs[index, :longest], lengths[index]), y).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+
+    return run

@@ -24,15 +24,18 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import compare, write_results
+from common import compare, hand_written_epoch, trainer_epoch, write_results
 from lstmkit.data.datasets import load_translation_pairs
 from lstmkit.data.translation import split_by_source, translation_tokens
 from lstmkit.tasks import Seq2Seq
 from lstmkit.tasks.losses import TokenCrossEntropy
-from lstmkit.training import TrainConfig, Trainer
-from lstmkit.training.data import batch_indices
 
-BATCH, LR = 64, 2e-3
+BATCH, LR, CLIP = 64, 2e-3, 5.0
+
+
+def token_loss(logits, targets):
+    """The tutorial's loss: cross-entropy over every step, padding ignored."""
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=0)
 
 
 class HandWritten(torch.nn.Module):
@@ -77,38 +80,6 @@ class HandWritten(torch.nn.Module):
         return torch.nn.functional.pad(logits, (0, 0, 0, inputs.shape[1] - logits.shape[1]))
 
 
-def our_epoch(model, data):
-    start = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def run():
-        model.load_state_dict(start)
-        config = TrainConfig(epochs=1, batch_size=BATCH, lr=LR, clip_grad_norm=5.0, progress=False)
-        Trainer(model, TokenCrossEntropy(), config).fit(data)
-
-    return run
-
-
-def their_epoch(model, data):
-    start = {k: v.clone() for k, v in model.state_dict().items()}
-    inputs, targets, lengths = data
-
-    def run():
-        model.load_state_dict(start)
-        optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-        loss_fn = torch.nn.CrossEntropyLoss(ignore_index=0)
-        model.train()
-        for index in batch_indices(len(inputs), BATCH, 0, 0, True):
-            longest = int(lengths[index].max())
-            optimizer.zero_grad()
-            logits = model(inputs[index, :longest], lengths[index])
-            loss = loss_fn(logits.reshape(-1, logits.shape[-1]), targets[index, :longest].reshape(-1))
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
-
-    return run
-
-
 def decoding_speed(model: Seq2Seq, sources: list[str]) -> dict[str, float]:
     """Sentences per second: greedy, batched beam 5, and beam 5 one sentence at a time (the first 100)."""
     rates = {}
@@ -140,8 +111,8 @@ def main() -> None:
     # Same work: three steps on the first 192 pairs take both models to the same weights (float32 rounding apart;
     # over a whole epoch Adam turns rounding-sized gradient differences into lr-sized steps for rare words' weights)
     head = tuple(t[:192] for t in data)
-    our_epoch(ours, head)()
-    their_epoch(theirs, head)()
+    trainer_epoch(ours, head, TokenCrossEntropy(), BATCH, LR, CLIP)()
+    hand_written_epoch(theirs, head, token_loss, BATCH, LR, CLIP)()
     renamed = {
         "encoder.embedding.": "source_embedding.",
         "encoder.rnn.": "encoder.",
@@ -155,7 +126,8 @@ def main() -> None:
         ours_weights[name] = value
     gap = max(float((ours_weights[k] - v).abs().max()) for k, v in theirs.state_dict().items())
     assert gap < 1e-4, f"the two loops did different work (weights differ by {gap} after three steps)"
-    row = compare(our_epoch(ours, data), their_epoch(theirs, data), args.rounds, 1)
+    ours_run = trainer_epoch(ours, data, TokenCrossEntropy(), BATCH, LR, CLIP)
+    row = compare(ours_run, hand_written_epoch(theirs, data, token_loss, BATCH, LR, CLIP), args.rounds, 1)
     tokens = int((data[1] != 0).sum())
     row |= {
         "pairs": len(train),

@@ -23,12 +23,10 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import compare, write_results
+from common import compare, hand_written_epoch, trainer_epoch, write_results
 from lstmkit.data.datasets import load_wnut17
 from lstmkit.tasks import SequenceTagger
 from lstmkit.tasks.tag import TaggingLoss
-from lstmkit.training import TrainConfig, Trainer
-from lstmkit.training.data import batch_indices
 
 BATCH, LR = 16, 2e-3
 
@@ -60,37 +58,6 @@ class HandWritten(torch.nn.Module):
         packed = pack_padded_sequence(features, lengths, batch_first=True, enforce_sorted=False)
         out, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])
         return self.scores(out)
-
-
-def our_epoch(model, data):
-    start = {k: v.clone() for k, v in model.state_dict().items()}
-
-    def run():
-        model.load_state_dict(start)
-        config = TrainConfig(epochs=1, batch_size=BATCH, lr=LR, progress=False)
-        Trainer(model, TaggingLoss(model.crf), config).fit(data)
-
-    return run
-
-
-def their_epoch(model, data):
-    start = {k: v.clone() for k, v in model.state_dict().items()}
-    inputs, targets, lengths = data
-
-    def run():
-        model.load_state_dict(start)
-        optimizer = torch.optim.Adam(model.parameters(), lr=LR)
-        loss_fn = TaggingLoss(model.crf)
-        model.train()
-        for index in batch_indices(len(inputs), BATCH, 0, 0, True):
-            longest = int(lengths[index].max())
-            optimizer.zero_grad()
-            loss = loss_fn(model(inputs[index, :longest], lengths[index]), targets[index, :longest])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-
-    return run
 
 
 def crf_cost(tagger, X, rounds: int) -> dict[str, float]:
@@ -125,7 +92,8 @@ def main() -> None:
     torch.manual_seed(0)
     ours = tagger._build_model()
     theirs = HandWritten(ours)
-    row = compare(our_epoch(ours, data), their_epoch(theirs, data), args.rounds, 1)
+    ours_run = trainer_epoch(ours, data, TaggingLoss(ours.crf), BATCH, LR)
+    row = compare(ours_run, hand_written_epoch(theirs, data, TaggingLoss(theirs.crf), BATCH, LR), args.rounds, 1)
     tokens = int(lengths.sum())
     ours_weights = {k.replace("rnn.", "lstm."): v for k, v in ours.state_dict().items()}
     gap = max(float((ours_weights[k] - v).abs().max()) for k, v in theirs.state_dict().items())
