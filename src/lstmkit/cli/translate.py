@@ -200,7 +200,7 @@ def translate(
         return
     if sentence is not None:
         raise DataError(f"a sentence ({sentence!r}) is translated with --model DIR; to train, give no sentence")
-    # torch's own thread count, unlike the other commands: the output layer's products (V ~ 4,600 French words)
+    # torch's own thread count, unlike the other commands: the output layer's products (V ~ 4,700 French words)
     # are large enough to share between cores
 
     def new_settings() -> TranslateSettings:
