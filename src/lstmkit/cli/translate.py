@@ -78,10 +78,7 @@ def make_model(settings: TranslateSettings, attention_kind: str) -> Seq2Seq:
     return model
 
 
-def _scores(model: Seq2Seq, sources, references, beam_size: int | None = 1, signatures: dict | None = None) -> dict:
-    scores = model.evaluate(sources, references, beam_size)
-    if signatures is not None:
-        signatures.update(bleu=scores.bleu_signature, chrf=scores.chrf_signature)
+def _scores(scores) -> dict:
     return {"bleu": scores.bleu, "chrf": scores.chrf}
 
 
@@ -111,17 +108,19 @@ def run(settings: TranslateSettings, split: PairSplits, out: Path, console: Cons
     sources, targets = [s for s, _ in split.train], [t for _, t in split.train]
     validation = ([s for s, _ in split.val], [t for _, t in split.val])
     seen = group_by_source(split.train)[: len(split.test)]  # as many training sources, with all their references
-    results: dict = {"test": {}, "train": {}, "signatures": {}}
+    results: dict = {"test": {}, "train": {}}
     models = {}
     for name, kind in MODELS.items():
         model = make_model(settings, kind).fit(sources, targets, validation, checkpoint_dir=out / "checkpoints" / name)
         model.save(out / ("model" if name == "attention" else f"model_{name}"), overwrite=True)
-        results["test"][name] = _scores(model, split.test_sources, split.test_references, 1, results["signatures"])
-        results["test"][name]["beam"] = {"size": settings.beam_size} | _scores(
-            model, split.test_sources, split.test_references, settings.beam_size
-        )
-        results["train"][name] = _scores(model, [s for s, _ in seen], [refs for _, refs in seen])
-        results["test"][name]["epochs_trained"] = len(model.history_)
+        greedy = model.evaluate(split.test_sources, split.test_references, 1)
+        beam = model.evaluate(split.test_sources, split.test_references, settings.beam_size)
+        results["test"][name] = _scores(greedy) | {
+            "beam": {"size": settings.beam_size} | _scores(beam),
+            "epochs_trained": len(model.history_),
+        }
+        results["train"][name] = _scores(model.evaluate([s for s, _ in seen], [refs for _, refs in seen], 1))
+        results["signatures"] = {"bleu": greedy.bleu_signature, "chrf": greedy.chrf_signature}
         models[name] = model
     common.write_json(out / "metrics.json", results)
     translations = {name: model.predict(split.test_sources[:SAMPLES]) for name, model in models.items()}

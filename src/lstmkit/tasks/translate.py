@@ -155,7 +155,7 @@ class Seq2Seq(SequenceEstimator):
         check_integer("num_layers", self.num_layers, 1)
         check_integer("min_freq", self.min_freq, 1)
         check_integer("max_length", self.max_length, 1)
-        self._check_beam(self.beam_size)
+        check_integer("beam_size", self.beam_size, 1)
         check_number("length_penalty", self.length_penalty, 0.0, 1.0)
         check_number("dropout", self.dropout, 0.0, 1.0, high_open=True)
         check_number("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
@@ -164,10 +164,6 @@ class Seq2Seq(SequenceEstimator):
         if not isinstance(self.input_feeding, bool | np.bool_):
             raise ParameterError(f"expected input_feeding to be True or False, got {self.input_feeding!r}")
         self._check_training_params()
-
-    @staticmethod
-    def _check_beam(beam_size) -> None:
-        check_integer("beam_size", beam_size, 1)
 
     # ---- data ------------------------------------------------------------------------------------
 
@@ -304,7 +300,7 @@ class Seq2Seq(SequenceEstimator):
         """The translation of each source sentence as tokens (lower-case, UNKs handled as ``unknown`` says)."""
         self._check_fitted()
         beam_size = self.beam_size if beam_size is None else beam_size
-        self._check_beam(beam_size)
+        check_integer("beam_size", beam_size, 1)
         tokens = _tokenized(_texts(sources, "sources"), "sources")
         decoded = self._decode(tokens, beam_size)
         return [
