@@ -19,7 +19,7 @@ from rich.table import Table
 
 from lstmkit.cli import common
 from lstmkit.data.datasets import load_translation_pairs
-from lstmkit.data.series import check_input_file
+from lstmkit.data.text import read_text
 from lstmkit.data.translation import PairSplits, group_by_source, read_pairs, split_by_source
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
@@ -143,16 +143,7 @@ def run(settings: TranslateSettings, split: PairSplits, out: Path, console: Cons
 
 def read_sentences(path: Path) -> list[str]:
     """Sentences to translate: one per line, UTF-8 text; blank lines are refused (they would shift the output)."""
-    raw = check_input_file(path).read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text ({error.reason}); expected one sentence a line") from None
-    if "\x00" in text:
-        raise DataError(f"{path}: binary data (NUL bytes); expected one sentence a line")
-    lines = text.splitlines()
-    if not lines:
-        raise DataError(f"{path}: the file is empty; expected one sentence a line")
+    lines = read_text(path, "one sentence a line").splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             raise DataError(f"{path}, line {number}: an empty line; expected one sentence on every line")

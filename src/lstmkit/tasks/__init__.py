@@ -5,6 +5,8 @@ from lstmkit.tasks.base import SequenceEstimator, load
 from lstmkit.tasks.classify import SequenceClassifier
 from lstmkit.tasks.detect import AnomalyDetector
 from lstmkit.tasks.forecaster import Forecaster
+from lstmkit.tasks.generate import TextGenerator
+from lstmkit.tasks.music import MusicGenerator
 from lstmkit.tasks.tag import SequenceTagger
 from lstmkit.tasks.translate import Seq2Seq
 from lstmkit.tasks.tuning import TuneResult, tune
@@ -13,10 +15,12 @@ __all__ = [
     "AnomalyDetector",
     "BacktestResult",
     "Forecaster",
+    "MusicGenerator",
     "SequenceClassifier",
     "SequenceEstimator",
     "Seq2Seq",
     "SequenceTagger",
+    "TextGenerator",
     "TuneResult",
     "backtest",
     "load",

@@ -1,4 +1,4 @@
-"""Decoding a batch of sequences one token at a time: greedy search and beam search.
+"""Decoding a batch of sequences one token at a time: greedy search, beam search, and sampling.
 
 Both take ``step(previous (M,), carry) -> (logits (M, V), carry, attention (M, S) or None)``, where the carry is
 any nest of tuples of tensors whose first dimension is the M rows being decoded, and return, per input row, the
@@ -10,6 +10,10 @@ one batch. A hypothesis ends at EOS or at ``max_length`` tokens; among the finis
 log-probability / length^alpha (length normalization, Wu et al. 2016's simplest form; alpha = 0 ranks by
 log-probability alone, 1 by the mean per token) is returned. Search stops when every input's best finished
 hypothesis beats what any live one could still reach, or at ``max_length``.
+
+Sampling (``sample``) draws the next token of each row from softmax(logits / temperature), optionally kept to
+the ``top_k`` most likely tokens and to the smallest set whose probabilities sum to at least ``top_p``
+(nucleus sampling, Holtzman et al. 2020), renormalized.
 """
 
 from __future__ import annotations
@@ -124,3 +128,24 @@ def beam_search(
         carry = select(carry, rows_kept)
         previous = token.reshape(-1)
     return Decoded([tokens for tokens, _ in best], [spots for _, spots in best])
+
+
+def sample(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """(M,) token ids drawn from ``logits`` (M, V) (see the module docstring); -inf logits are never drawn."""
+    scaled = logits.float() / temperature  # (M, V)
+    if top_k is not None and top_k < scaled.shape[-1]:
+        kth = scaled.topk(top_k, dim=-1).values[:, -1:]  # (M, 1): the k-th largest logit
+        scaled = scaled.masked_fill(scaled < kth, -torch.inf)
+    if top_p is not None and top_p < 1.0:
+        ordered, order = scaled.sort(dim=-1, descending=True)
+        probabilities = ordered.softmax(dim=-1)
+        before = probabilities.cumsum(dim=-1) - probabilities  # (M, V): the mass of the more likely tokens
+        ordered = ordered.masked_fill(before >= top_p, -torch.inf)  # the most likely token always stays
+        scaled = torch.full_like(scaled, -torch.inf).scatter(-1, order, ordered)
+    return torch.multinomial(scaled.softmax(dim=-1), 1, generator=generator)[:, 0]

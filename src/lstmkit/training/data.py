@@ -106,7 +106,8 @@ def fetch(dataset: Dataset, collate, index: torch.Tensor) -> Batch:
 class SequenceChunks(Dataset):
     """One long series cut into consecutive chunks: the batching of truncated backprop through time.
 
-    ``inputs`` (T, N, H_in) and ``targets`` (T, N, ...) are time-first: N parallel streams of T steps.
+    ``inputs`` (T, N, H_in) floats or (T, N) token ids and ``targets`` (T, N, ...) are time-first: N parallel
+    streams of T steps.
     Item k is the chunk of steps [k * chunk_size, (k + 1) * chunk_size). The Trainer walks the chunks in
     order, one per step, and carries the model's state from one chunk to the next (detached at the
     boundary, so memory depends on ``chunk_size``, not on T): the model is called as
@@ -115,9 +116,12 @@ class SequenceChunks(Dataset):
 
     def __init__(self, inputs, targets, chunk_size: int):
         x, y = _tensor(inputs), _tensor(targets)
-        if x.dim() != 3 or len(x) != len(y) or len(x) == 0 or not x.is_floating_point():
+        features = x.dim() == 3 and x.is_floating_point()
+        token_ids = x.dim() == 2 and not x.is_floating_point() and not x.is_complex() and x.dtype != torch.bool
+        if not (features or token_ids) or len(x) != len(y) or len(x) == 0:
             raise DataError(
-                f"expected inputs (T, N, H_in) floating-point and targets with the same T >= 1, got inputs "
+                f"expected inputs (T, N, H_in) floating-point or (T, N) integer token ids and targets with the same "
+                f"T >= 1, got inputs "
                 f"{tuple(x.shape)} {x.dtype} and targets {tuple(y.shape)}"
             )
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:

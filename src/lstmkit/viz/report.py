@@ -29,8 +29,9 @@ def _table(rows: list[dict]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def html_report(title: str, sections: list[tuple[str, list[dict] | None, list[bytes]]]) -> str:
-    """A page with one section per (heading, table rows or None, PNG images)."""
+def html_report(title: str, sections: list[tuple]) -> str:
+    """A page with one section per (heading, table rows or None, PNG images), optionally followed by an HTML
+    fragment lstmkit.viz built (escaped text in styled spans, such as ``text_activation_html``)."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -41,12 +42,13 @@ def html_report(title: str, sections: list[tuple[str, list[dict] | None, list[by
         "</head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
-    for heading, rows, images in sections:
+    for heading, rows, images, *fragment in sections:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if rows:
             parts.append(_table(rows))
         for image in images:
             encoded = base64.b64encode(image).decode()
             parts.append(f'<img alt="{html.escape(heading)}" src="data:image/png;base64,{encoded}">')
+        parts.extend(fragment)
     parts.append("</body></html>")
     return "\n".join(parts)
