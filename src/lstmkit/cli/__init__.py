@@ -15,6 +15,7 @@ from lstmkit.cli.classify import classify_app
 from lstmkit.cli.detect import detect_app
 from lstmkit.cli.experiment import experiment_app
 from lstmkit.cli.forecast import datasets, forecast_app
+from lstmkit.cli.generate import generate_app
 from lstmkit.cli.inside import demo_app, inspect
 from lstmkit.cli.tag import tag_app
 from lstmkit.cli.translate import translate
@@ -35,6 +36,7 @@ app.add_typer(classify_app, name="classify")
 app.add_typer(tag_app, name="tag")
 app.add_typer(detect_app, name="detect")
 app.command("translate")(translate)
+app.add_typer(generate_app, name="generate")
 app.add_typer(tune_app, name="tune")
 app.add_typer(demo_app, name="demo")
 app.command("inspect")(inspect)

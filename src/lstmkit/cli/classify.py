@@ -24,7 +24,7 @@ from lstmkit.data.series import read_labelled_texts
 from lstmkit.data.splits import stratified_split
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
-from lstmkit.tasks import SequenceClassifier, load
+from lstmkit.tasks import SequenceClassifier
 from lstmkit.tasks.metrics import classification_scores
 
 classify_app = typer.Typer(help="Classify sequences (texts or numeric series) with an LSTM, against baselines.")
@@ -245,12 +245,9 @@ def predict(
     out: Path = typer.Option(None, help="Write the predictions to this new CSV file instead of printing them."),
 ) -> None:
     """Label cases with a saved classifier: each prediction with its class probabilities."""
-    folder = model / "model" if (model / "model").is_dir() else model
     if out is not None:
         common.check_new_file(out, "predictions")
-    classifier = load(folder)
-    if not isinstance(classifier, SequenceClassifier):
-        raise DataError(f"{folder}: holds a {classifier.kind} model, not a classifier (lstmkit classify)")
+    classifier = common.load_saved(model, SequenceClassifier, "a classifier", "classify")
     if text is not None:
         X, _ = read_labelled_texts(data, text, None)
     else:

@@ -223,3 +223,15 @@ def check_new_file(path: Path, what: str) -> Path:
             f"{path}: already exists; lstmkit does not replace files it did not write: choose another"
         )
     return path
+
+
+def load_saved(model: Path, estimator_class, what: str, command: str):
+    """The estimator saved in ``model`` (a run folder holding model/, or the model folder itself), refused with a
+    DataError when it is not an ``estimator_class`` (``what``, as ``lstmkit <command>`` trains)."""
+    from lstmkit.tasks import load
+
+    folder = model / "model" if (model / "model").is_dir() else model
+    estimator = load(folder)
+    if not isinstance(estimator, estimator_class):
+        raise DataError(f"{folder}: holds a {estimator.kind} model, not {what} (lstmkit {command})")
+    return estimator

@@ -177,15 +177,11 @@ def predict(
     out: Path = typer.Option(None, help="Write the scores to this new CSV file instead of printing the ranges."),
 ) -> None:
     """Score a series with a saved detector: every step's score and flag, and the flagged ranges."""
-    from lstmkit.tasks import load
 
-    folder = model / "model" if (model / "model").is_dir() else model
     if out is not None:
         common.check_new_file(out, "scores")
     values, _, _ = read_data(DetectSettings(data=common.data_setting(data), value=value, window=1))
-    detector = load(folder)
-    if not isinstance(detector, AnomalyDetector):
-        raise DataError(f"{folder}: holds a {detector.kind} model, not an anomaly detector (lstmkit detect)")
+    detector = common.load_saved(model, AnomalyDetector, "an anomaly detector", "detect")
     scores = detector.score_samples(values)
     flagged = detector.flag(scores)
     if out is None:

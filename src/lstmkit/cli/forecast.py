@@ -21,7 +21,7 @@ from lstmkit.data.datasets import DATASETS, EMBEDDED_SEQUENCES, load_dataset, lo
 from lstmkit.data.series import to_frame
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.files import write_atomically
-from lstmkit.tasks import Forecaster, backtest, load
+from lstmkit.tasks import Forecaster, backtest
 from lstmkit.tasks.backtest import coverage
 from lstmkit.tasks.forecast_baselines import NAMES, statistical_available
 from lstmkit.tasks.forecaster import PreparedSeries, prepare_series
@@ -303,12 +303,9 @@ def predict(
     out: Path = typer.Option(None, help="Write the forecast to this CSV file instead of printing it."),
 ) -> None:
     """Forecast with a saved model."""
-    folder = model / "model" if (model / "model").is_dir() else model
     if out is not None:
         common.check_new_file(out, "forecast")
-    forecaster = load(folder)
-    if not isinstance(forecaster, Forecaster):
-        raise DataError(f"{folder}: holds a {forecaster.kind} model, not a forecaster (lstmkit forecast)")
+    forecaster = common.load_saved(model, Forecaster, "a forecaster", "forecast")
     settings = ForecastSettings(horizon=horizon or forecaster.horizon, future=",".join(forecaster.future_covariates))
     given = read_future(settings, None if future_data is None else common.data_setting(future_data))
     future = forecaster.predict(horizon, future=given)

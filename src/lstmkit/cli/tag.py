@@ -22,7 +22,7 @@ from lstmkit.data.series import check_input_file
 from lstmkit.data.tags import check_scheme
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
-from lstmkit.tasks import SequenceTagger, load
+from lstmkit.tasks import SequenceTagger
 from lstmkit.tasks.metrics import entity_scores, surface_scores
 
 tag_app = typer.Typer(help="Tag every token (named entities) with a BiLSTM-CRF, against baselines.")
@@ -167,16 +167,13 @@ def predict(
     out: Path = typer.Option(None, help="Write the tags to this new CoNLL file instead of printing them."),
 ) -> None:
     """Tag sentences with a saved tagger: token and tag per line, sentences separated by blank lines."""
-    folder = model / "model" if (model / "model").is_dir() else model
     if out is not None:
         common.check_new_file(out, "tags")
     try:
         sentences = read_sentences(data)
     except UnicodeDecodeError as error:
         raise DataError(f"{data}: not UTF-8 text ({error.reason})") from None
-    tagger = load(folder)
-    if not isinstance(tagger, SequenceTagger):
-        raise DataError(f"{folder}: holds a {tagger.kind} model, not a tagger (lstmkit tag)")
+    tagger = common.load_saved(model, SequenceTagger, "a tagger", "tag")
     tagged = tagger.predict(sentences)
     text = "\n".join(
         "\n".join(f"{w}\t{t}" for w, t in zip(words, tags, strict=True)) + "\n"

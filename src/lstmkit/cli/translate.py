@@ -23,7 +23,7 @@ from lstmkit.data.text import read_text
 from lstmkit.data.translation import PairSplits, group_by_source, read_pairs, split_by_source
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
-from lstmkit.tasks import Seq2Seq, load
+from lstmkit.tasks import Seq2Seq
 from lstmkit.tasks.metrics import sacrebleu_metrics
 
 COMMAND = "translate"
@@ -158,10 +158,7 @@ def translate_with(model: Path, sentence: str | None, data: Path | None, beam_si
     sentences = [sentence] if data is None else read_sentences(data)
     if data is None and not sentence.strip():
         raise DataError("the sentence is empty; expected text to translate")
-    folder = model / "model" if (model / "model").is_dir() else model
-    translator = load(folder)
-    if not isinstance(translator, Seq2Seq):
-        raise DataError(f"{folder}: holds a {translator.kind} model, not a translation model (lstmkit translate)")
+    translator = common.load_saved(model, Seq2Seq, "a translation model", "translate")
     return translator.predict(sentences, beam_size)
 
 

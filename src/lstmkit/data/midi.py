@@ -19,7 +19,8 @@ LOWEST_NOTE = 21  # column 0: A0
 TICKS_PER_BEAT = 480
 
 
-def _mido():
+def require_mido():
+    """The mido module, or a ParameterError that says how to install it."""
     try:
         import mido
     except ImportError:
@@ -42,7 +43,7 @@ def note_events(roll: np.ndarray) -> list[tuple[int, int, int]]:
 
 def midi_bytes(roll: np.ndarray, tempo: float = 100.0, program: int = 19, velocity: int = 80) -> bytes:
     """A one-track Standard MIDI File of ``roll`` (``program``: General MIDI instrument, 19 = church organ)."""
-    mido = _mido()
+    mido = require_mido()
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(tempo), time=0))
     track.append(mido.Message("program_change", program=program, time=0))
@@ -68,7 +69,7 @@ def write_midi(roll: np.ndarray, path: str | Path, tempo: float = 100.0) -> Path
 
 def read_midi_roll(path: str | Path) -> np.ndarray:
     """(T, 88) the roll of a MIDI file written by ``write_midi`` (one step per beat): its inverse."""
-    mido = _mido()
+    mido = require_mido()
     midi = mido.MidiFile(str(path))
     sounding: dict[int, int] = {}
     notes, now = [], 0

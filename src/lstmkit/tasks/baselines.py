@@ -4,9 +4,14 @@
 - ``tfidf_logreg`` (texts): TF-IDF of word unigrams and bigrams, then logistic regression.
 - ``nearest_neighbour`` (numeric sequences): 1-NN with the Euclidean distance between series resampled
   to one length (the training median) and standardized per channel with training statistics.
+- Generation: ``CharNGram`` (a character n-gram language model) and ``key_frequency_nll`` (each piano key on
+  with its training frequency, independently of everything else).
 """
 
 from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -97,3 +102,58 @@ def isolation_forest_scores(values, window: int, seed: int = 0) -> np.ndarray:
     forest = IsolationForest(random_state=seed).fit(windows)
     window_scores = -forest.score_samples(windows)
     return np.concatenate([np.full(window - 1, window_scores.min()), window_scores])
+
+
+class CharNGram:
+    """A character n-gram language model with interpolated absolute discounting (Ney, Essen & Kneser 1994):
+
+        P_n(c | h) = max(count(h c) - d, 0) / count(h) + d * distinct(h) / count(h) * P_(n-1)(c | h'),
+
+    h the previous n - 1 characters, h' the previous n - 2, distinct(h) the number of different characters seen
+    after h, P_0 uniform over the training characters; an unseen context falls back to P_(n-1). A proper
+    distribution at every order, so its loss compares with a neural model's (characters never seen in training
+    are skipped, and counted in ``unseen``)."""
+
+    def __init__(self, order: int = 5, discount: float = 0.75):
+        self.order, self.discount = order, discount
+
+    def fit(self, text: str) -> CharNGram:
+        self.alphabet_ = sorted(set(text))
+        self.counts_ = [defaultdict(Counter) for _ in range(self.order)]  # [n-1][context] -> next char counts
+        for n in range(self.order):
+            for k in range(n, len(text)):
+                self.counts_[n][text[k - n : k]][text[k]] += 1
+        self.totals_ = [{h: (sum(c.values()), len(c)) for h, c in counts.items()} for counts in self.counts_]
+        return self
+
+    def probability(self, context: str, character: str) -> float:
+        p = 1.0 / len(self.alphabet_)
+        for n in range(self.order):
+            h = context[len(context) - n :] if n else ""
+            if len(h) < n or h not in self.totals_[n]:
+                break
+            total, distinct = self.totals_[n][h]
+            seen = self.counts_[n][h].get(character, 0)
+            p = max(seen - self.discount, 0.0) / total + self.discount * distinct / total * p
+        return p
+
+    def nats_per_char(self, text: str) -> float:
+        """Mean -log P(c_k | the characters before it) over ``text[1:]`` (seen characters only)."""
+        known = set(self.alphabet_)
+        losses = [
+            -math.log(self.probability(text[max(0, k - self.order + 1) : k], text[k]))
+            for k in range(1, len(text))
+            if text[k] in known
+        ]
+        self.unseen_ = len(text) - 1 - len(losses)
+        return float(np.mean(losses))
+
+
+def key_frequency_nll(train_rolls, rolls) -> float:
+    """NLL per step of ``rolls`` when each of the 88 keys sounds with its frequency over the training steps,
+    independently (summed over the keys, averaged over the steps after each roll's first, as ``MusicGenerator``
+    scores); frequencies clipped to [1e-4, 1 - 1e-4] so an unseen key costs a finite amount."""
+    frequency = np.clip(np.concatenate([r[1:] for r in train_rolls]).mean(axis=0), 1e-4, 1 - 1e-4)  # (88,)
+    frames = np.concatenate([r[1:] for r in rolls]).astype(float)  # (steps, 88)
+    nll = -(frames * np.log(frequency) + (1 - frames) * np.log(1 - frequency)).sum(axis=1)
+    return float(nll.mean())
