@@ -321,8 +321,34 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--data", short], "the series has 4 rows"),
         (["--storage", "nodb://nowhere"], "cannot open the study storage"),
     ]
+    text = write(d / "play.txt", "ROMEO:\nBut soft, what light through yonder window breaks?\n" * 20)
+    generate_text = [
+        (["--data", d / "missing.txt"], "missing.txt: no such file"),
+        (["--data", write(d / "empty.txt", " \n\n")], "the file is empty"),
+        (["--data", write(d / "play.bin", b"ROMEO\x00\x01")], "binary data"),
+        (["--data", write(d / "play-latin.txt", "Ça va\n".encode("latin-1"))], "not UTF-8"),
+        (["--data", text, "--prime", "JULIET"], "the prime holds characters the training text never shows: 'IJLTU'"),
+        (["--data", text, "--temperature", "0"], "expected temperature in (0.0, inf), got"),
+        (["--data", text, "--temperature", "-1"], "expected temperature in (0.0, inf), got"),
+        (["--data", text, "--top-p", "1.5"], "expected top_p in (0.0, 1.0], got 1.5"),
+        (["--data", text, "--cell", "nope"], "cell"),
+        (["--data", text, "--length", "0"], "Invalid value for '--length'"),
+        (["--model", f, "--prime", "a"], "holds a Forecaster model, not a text generator"),
+        (["--model", c], "holds a SequenceClassifier model, not a text generator"),
+        (["--model", d / "nowhere"], "nowhere"),
+        (["--data", text, "--out", existing], "exists and is not a folder"),
+    ]
+    generate_music = [
+        (["--model", f, "--out", d / "samples"], "holds a Forecaster model, not a music generator"),
+        (["--temperature", "0"], "expected temperature in (0.0, inf), got"),
+        (["--samples", "0"], "Invalid value for '--samples'"),
+        (["--cell", "nope"], "cell"),
+        (["--out", existing], "exists and is not a folder"),
+    ]
     return (
-        [(["forecast", *a], m) for a, m in forecast]
+        [(["generate", "text", *a], m) for a, m in generate_text]
+        + [(["generate", "music", *a], m) for a, m in generate_music]
+        + [(["forecast", *a], m) for a, m in forecast]
         + [(["tune", "classify", *a], m) for a, m in tune]
         + [(["tune", "forecast", *a], m) for a, m in tune_forecast]
         + [(["forecast", "predict", *a], m) for a, m in predict]

@@ -77,7 +77,7 @@ class TextGenerator(SequenceEstimator):
     before the output.
     """
 
-    kind = "text_generator"
+    kind = "TextGenerator"
 
     def __init__(
         self,

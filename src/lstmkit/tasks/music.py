@@ -66,7 +66,7 @@ class MusicGenerator(SequenceEstimator):
     88-key frames and 88 sigmoid outputs, trained on the NLL per step with early stopping on the validation
     rolls' NLL."""
 
-    kind = "music_generator"
+    kind = "MusicGenerator"
 
     def __init__(
         self,
