@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 
 from lstmkit.errors import CheckpointError, DataError, ParameterError, TrainingError
 from lstmkit.training import CSVLogger, TrainConfig, Trainer, load_checkpoint, save_checkpoint
-from lstmkit.training.data import batch_indices
+from lstmkit.training.data import SequenceChunks, batch_indices
 
 SCRIPT = Path(__file__).parent / "train_script.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -306,8 +306,11 @@ def test_truncated_bptt_matches_a_hand_written_detached_loop():
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     assert trainer.step_ == 16 and len(trainer.history_) == 2
     assert trainer.history_[1]["train_loss"] < trainer.history_[0]["train_loss"]
-    with pytest.raises(DataError, match=r"expected inputs \(T, N, H_in\)"):
+    with pytest.raises(DataError, match=r"expected inputs \(T, N, H_in\) floating-point or \(T, N\) integer"):
         trainer.fit_sequence(x[:, 0], y, chunk_size=10)
+    ids = torch.randint(0, 5, (50, 3))  # token ids of 3 streams: a language model's chunks
+    chunk = SequenceChunks(ids, ids, 20).batch(torch.tensor([2]))
+    assert torch.equal(chunk.inputs, ids[40:]) and len(SequenceChunks(ids, ids, 20)) == 3
 
 
 def test_max_steps_ends_training_mid_epoch():

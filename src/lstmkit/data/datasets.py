@@ -344,10 +344,11 @@ def parse_piano_rolls(raw: bytes, source: str) -> PianoRollSplits:
     """The train, valid and test rolls of a MATLAB file holding ``traindata``, ``validdata`` and ``testdata``
     (cell arrays of (T, 88) matrices, as Bai et al. 2018 distribute JSB Chorales); a DataError otherwise."""
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     try:
         content = loadmat(io.BytesIO(raw))
-    except (ValueError, TypeError, OSError) as error:
+    except (MatReadError, ValueError, TypeError, OSError) as error:
         raise DataError(f"{source}: not a MATLAB file of piano rolls ({error})") from None
     splits = {}
     for split in ("train", "valid", "test"):
