@@ -24,7 +24,7 @@ def chorales():
 @pytest.fixture(scope="module")
 def fitted(chorales):
     torch.set_num_threads(1)
-    model = MusicGenerator(hidden_size=48, epochs=8, batch_size=16, lr=5e-3, dropout=0.0, patience=None)
+    model = MusicGenerator(hidden_size=48, epochs=8, batch_size=8, lr=1e-2, dropout=0.0, patience=None)
     return model.fit(chorales.train, chorales.valid)
 
 
