@@ -5,7 +5,8 @@ al. 2018) beside each key played with its training frequency, and writes new cho
 
     python examples/generate_music.py [--quick] [--out chorale]
 
---quick trains a 48-unit LSTM for 8 epochs at a high learning rate (seconds); the full run trains the default 256-unit LSTM with early
+--quick trains a 48-unit LSTM for 8 epochs at a high learning rate (seconds); the full run trains the default
+256-unit LSTM with early
 stopping on the validation chorales (a few minutes). Writes <out>.mid (needs mido: pip install 'lstmkit[music]')
 and <out>.png.
 """

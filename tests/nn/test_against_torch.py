@@ -164,3 +164,19 @@ def test_signature_is_torchs_positionally():
     assert rnn.nonlinearity == "relu" and rnn.cell == "rnn_relu"
     params = np.array([p.detach().abs().max().item() for p in layer.parameters()])
     assert np.all(params <= 0.5) and np.all(params > 0.1)  # U(-1/sqrt(4), 1/sqrt(4))
+
+
+def test_small_calls_skip_onednn_with_the_same_numbers():
+    """One step at batch 1 runs torch's own kernel (oneDNN prepares each call for about a millisecond); the output
+    equals torch.nn.LSTM's through oneDNN, and the process-wide flag is back on afterwards."""
+    torch.manual_seed(0)
+    layer = lnn.LSTM(16, 64, num_layers=2, backend="fused")
+    twin = torch.nn.LSTM(16, 64, num_layers=2)
+    twin.load_state_dict(layer.state_dict())
+    x, state = torch.randn(1, 1, 16), (torch.randn(2, 1, 64), torch.randn(2, 1, 64))
+    assert torch.backends.mkldnn.enabled
+    with torch.no_grad():
+        ours, theirs = layer(x, state), twin(x, state)
+    assert torch.backends.mkldnn.enabled
+    torch.testing.assert_close(ours[0], theirs[0], rtol=0, atol=FLOAT32_ABS)
+    torch.testing.assert_close(ours[1][1], theirs[1][1], rtol=0, atol=FLOAT32_ABS)
