@@ -8,7 +8,8 @@ split. Prints the validation loss after each epoch against the wall-clock time; 
 
 Speed (``--part speed``, one thread): characters per second sampled from a 2 x 256 LSTM with the state carried
 (``TextGenerator.generate``), against the guides' loop that re-reads a window of the last 100 characters for
-every new one, and against ``torch.nn.LSTM`` stepped one character at a time on the same weights.
+every new one, against ``torch.nn.LSTM`` stepped one character at a time on the same weights, and against the
+step's matrix-vector products alone (a floor no implementation of this model goes under).
 
     python benchmarks/text_generation.py [--part quality|speed|all] [--epochs 7] [--seeds 0]
 """
@@ -93,8 +94,19 @@ def speed(characters: int = 2000, rounds: int = 3) -> dict:
             probabilities = torch.softmax(net.output(out[:, -1]), dim=-1)
             ids.append(int(torch.multinomial(probabilities, 1, generator=generator)))
 
+    matrices = [w.detach() for name, w in net.rnn.named_parameters() if name.startswith("weight")]
+    matrices.append(net.output.weight.detach())
+    vectors = [torch.randn(w.shape[1]) for w in matrices]
+
+    @torch.no_grad()
+    def products_alone(n: int) -> None:  # the floor: only the step's matrix-vector products, nothing else
+        for _ in range(n):
+            for w, v in zip(matrices, vectors, strict=True):
+                torch.mv(w, v)
+
     runs = {
         "lstmkit generate (state carried)": lambda n: model.generate("ROMEO:\n", n, seed=0),
+        "the products alone (a floor)": products_alone,
         "torch.nn.LSTM stepped": torch_stepped,
         f"re-reading a {WINDOW}-character window": rereading,
     }
