@@ -32,11 +32,11 @@ def without_onednn(steps: int):
     if steps > SMALL_CALL or not torch.backends.mkldnn.enabled:
         yield
         return
-    torch.backends.mkldnn.enabled = False
+    previous = torch.backends.mkldnn.set_flags(False)  # set_flags, unlike the property, works under frozen flags
     try:
         yield
     finally:
-        torch.backends.mkldnn.enabled = True
+        torch.backends.mkldnn.set_flags(*previous)
 
 
 def run(
