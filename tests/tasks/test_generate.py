@@ -119,7 +119,8 @@ def test_stop_string_and_bad_arguments(fitted):
     assert fitted.generate("king ", 500, seed=3).startswith(line + "\n")
     with pytest.raises(DataError, match=r"never saw in training: 'QZ'"):
         fitted.generate("Zounds Q", 10)
-    for bad in ({"temperature": 0}, {"top_k": 0}, {"top_p": 1.5}, {"length": 0}):
+    assert fitted.generate("king ", 300) != fitted.generate("king ", 300)  # no seed: a fresh draw each time
+    for bad in ({"temperature": 0}, {"top_k": 0}, {"top_p": 1.5}, {"length": 0}, {"stop": ""}):
         with pytest.raises(ParameterError):
             fitted.generate("king", **({"length": 5} | bad))
     with pytest.raises(NotFittedError):

@@ -177,7 +177,6 @@ def predict(
     out: Path = typer.Option(None, help="Write the scores to this new CSV file instead of printing the ranges."),
 ) -> None:
     """Score a series with a saved detector: every step's score and flag, and the flagged ranges."""
-
     if out is not None:
         common.check_new_file(out, "scores")
     values, _, _ = read_data(DetectSettings(data=common.data_setting(data), value=value, window=1))

@@ -245,9 +245,12 @@ class TextGenerator(SequenceEstimator):
         if top_p is not None:
             check_number("top_p", top_p, 0.0, 1.0, low_open=True)
         if stop is not None and (not isinstance(stop, str) or not stop):
-            raise DataError(f"expected stop as a non-empty string, got {stop!r}")
+            raise ParameterError(f"expected stop as a non-empty string, got {stop!r}")
         generator = torch.Generator()
-        generator.manual_seed(seed) if seed is not None else generator.seed()
+        if seed is None:
+            generator.seed()  # a fresh draw
+        else:
+            generator.manual_seed(seed)
         self.model_.eval()
         logits, state = self.model_.step(torch.tensor([self._prime_ids(prime)]))
         logits = logits[:, -1]  # (1, V): the next token's
