@@ -345,8 +345,14 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--cell", "nope"], "cell"),
         (["--out", existing], "exists and is not a folder"),
     ]
+    reber = [
+        (["--seeds", "0,one"], "expected --seeds as comma-separated integers, got '0,one'"),
+        (["--epochs", "0"], "Invalid value for '--epochs'"),
+        (["--quick", "--json", existing], "already exists"),
+    ]
     return (
-        [(["generate", "text", *a], m) for a, m in generate_text]
+        [(["experiment", "reber", *a], m) for a, m in reber]
+        + [(["generate", "text", *a], m) for a, m in generate_text]
         + [(["generate", "music", *a], m) for a, m in generate_music]
         + [(["forecast", *a], m) for a, m in forecast]
         + [(["tune", "classify", *a], m) for a, m in tune]

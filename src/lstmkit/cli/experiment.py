@@ -117,3 +117,46 @@ def long_lag(
         overflow = "null where the gradient norm overflowed float64 (an exploding gradient)"
         common.write_json(json_out, common.undefined_as_null(payload, "grad_norms", overflow))
         console.print(f"results written to {json_out}")
+
+
+@experiment_app.command("reber")
+def reber(
+    quick: bool = typer.Option(False, "--quick", help="One seed and a short budget (seconds): the test's version."),
+    epochs: int = typer.Option(None, min=1, help="Passes over the 256 training strings (default: 200)."),
+    seeds: str = typer.Option("0,1,2", help="Comma-separated seeds, one trial of each net per seed."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
+) -> None:
+    """The embedded Reber grammar (Hochreiter & Schmidhuber 1997, experiment 1): LSTM against the vanilla RNN."""
+    from dataclasses import asdict
+
+    from lstmkit.experiments.reber import ReberConfig, embedded_reber
+
+    try:
+        chosen = (0,) if quick else tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise ParameterError(f"expected --seeds as comma-separated integers, got {seeds!r}") from None
+    config = ReberConfig(epochs=epochs or (30 if quick else ReberConfig.epochs), seeds=chosen)
+    if json_out is not None:
+        common.check_new_file(json_out, "results")
+    common.one_thread()
+    result = embedded_reber(config)
+    table = Table(
+        title=f"Embedded Reber grammar: {config.epochs} epochs over {config.train_strings} strings, H = "
+        f"{config.hidden_size}",
+        caption=f"test steps with every allowed symbol ranked first; the best memoryless rule: "
+        f"{result.memoryless_step_accuracy:.3f}. Hochreiter & Schmidhuber 1997: LSTM solved it in all trials",
+    )
+    for column in ("net", "solved", "step accuracy", "second-to-last symbol"):
+        table.add_column(column, justify="left" if column == "net" else "right")
+    for cell in dict.fromkeys(t.cell for t in result.trials):
+        trials = [t for t in result.trials if t.cell == cell]
+        table.add_row(
+            cell,
+            f"{result.solved(cell)} of {len(trials)}",
+            f"{np.mean([t.step_accuracy for t in trials]):.3f}",
+            f"{np.mean([t.second_to_last_accuracy for t in trials]):.3f}",
+        )
+    common.console().print(table)
+    if json_out is not None:
+        common.write_json(json_out, asdict(result))
+        common.console().print(f"results written to {json_out}")

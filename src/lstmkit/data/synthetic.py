@@ -61,3 +61,55 @@ def adding_problem(n: int, length: int, rng: np.random.Generator | None = None):
     marker[second, columns] = 1.0
     target = values[first, columns] + values[second, columns]
     return np.stack([values, marker], axis=-1), target[:, None]
+
+
+REBER_SYMBOLS = "BTSXPVE"
+# Reber's grammar (Reber 1967; Cleeremans, Servan-Schreiber & McClelland 1989): node -> (symbol, next node),
+# each of a node's two edges taken with probability 1/2; a string is B, a walk from node 1 to node 6, then E.
+REBER_EDGES = {
+    1: (("T", 2), ("P", 3)),
+    2: (("S", 2), ("X", 4)),
+    3: (("T", 3), ("V", 5)),
+    4: (("X", 3), ("S", 6)),
+    5: (("P", 4), ("V", 6)),
+}
+
+
+def reber_string(rng: np.random.Generator) -> str:
+    """One string of Reber's grammar, e.g. ``BTSSXXTVVE``."""
+    node, symbols = 1, ["B"]
+    while node != 6:
+        symbol, node = REBER_EDGES[node][rng.integers(2)]
+        symbols.append(symbol)
+    return "".join(symbols) + "E"
+
+
+def embedded_reber_strings(n: int, rng: np.random.Generator | None = None) -> list[str]:
+    """The embedded Reber grammar (Hochreiter & Schmidhuber 1997, experiment 1): B, then T or P, then a Reber
+    string, then the same T or P again, then E. Predicting that second-to-last symbol means remembering the
+    second one across the whole inner string."""
+    _check("n", n, 1)
+    rng = np.random.default_rng(rng)
+    strings = []
+    for _ in range(n):
+        branch = "TP"[rng.integers(2)]
+        strings.append("B" + branch + reber_string(rng) + branch + "E")
+    return strings
+
+
+def embedded_reber_successors(string: str) -> list[str]:
+    """For each position k < len - 1 of an embedded Reber string, the symbols that may follow string[: k + 1]
+    (the grammar's targets: a net predicts all of them, not one)."""
+    if len(string) < 9 or string[0] != "B" or string[1] not in "TP" or string[-2:] != string[1] + "E":
+        raise ParameterError(f"not an embedded Reber string: {string!r}")
+    successors = ["TP", "B", "TP"]  # after B, after the branch symbol, after the inner B
+    node = 1
+    for symbol in string[3:-3]:  # the inner walk, up to its last edge into node 6
+        edges = dict(REBER_EDGES[node])
+        if symbol not in edges:
+            raise ParameterError(f"not an embedded Reber string: {string!r} ({symbol!r} cannot follow here)")
+        node = edges[symbol]
+        successors.append("E" if node == 6 else "".join(s for s, _ in REBER_EDGES[node]))
+    if node != 6:
+        raise ParameterError(f"not an embedded Reber string: {string!r} (the inner string does not end)")
+    return successors + [string[1], "E"]  # after the inner E: the branch symbol again; after it: E

@@ -35,14 +35,3 @@ class TokenCrossEntropy(nn.Module):
     def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         counted = targets != self.ignore_id  # (N, T): the softmax runs over these rows only
         return nn.functional.cross_entropy(logits[counted], targets[counted], label_smoothing=self.label_smoothing)
-
-
-class PianoRollNLL(nn.Module):
-    """Negative log-likelihood of the next frame's keys as independent Bernoullis: logits (N, T, K), targets
-    (N, T, K) in {0, 1} with -1 at padded steps -> the sum over the K keys, averaged over the valid steps
-    (each step weighs the same, whatever the length of its sequence)."""
-
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        valid = targets[..., 0] >= 0  # (N, T)
-        keys = nn.functional.binary_cross_entropy_with_logits(logits[valid], targets[valid], reduction="none")
-        return keys.sum(dim=-1).mean()

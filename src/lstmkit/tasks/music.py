@@ -24,9 +24,9 @@ import torch
 from lstmkit.checks import check_choice, check_integer, check_number
 from lstmkit.data.datasets import PIANO_KEYS
 from lstmkit.errors import DataError
+from lstmkit.nn.losses import MaskedBernoulliNLL
 from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.language_models import PianoRollModel
-from lstmkit.tasks.losses import PianoRollNLL
 from lstmkit.tasks.modules import CELLS
 
 SCORE_BATCH = 64
@@ -127,7 +127,9 @@ class MusicGenerator(SequenceEstimator):
         self.openings_ = sorted({tuple(np.flatnonzero(roll[0]).tolist()) for roll in rolls})
         torch.manual_seed(self.seed)
         self.model_ = self._build_model()
-        trainer = self.train(self.model_, PianoRollNLL(), padded_pairs(rolls), padded_pairs(validation), checkpoint_dir)
+        trainer = self.train(
+            self.model_, MaskedBernoulliNLL(), padded_pairs(rolls), padded_pairs(validation), checkpoint_dir
+        )
         self.history_ = trainer.history_
         return self
 
@@ -155,7 +157,7 @@ class MusicGenerator(SequenceEstimator):
         rolls = _rolls(rolls, "rolls")
         self.model_.eval()
         total, steps = 0.0, 0
-        loss = PianoRollNLL()
+        loss = MaskedBernoulliNLL()
         for start in range(0, len(rolls), SCORE_BATCH):
             inputs, targets, lengths = padded_pairs(rolls[start : start + SCORE_BATCH])
             count = int(lengths.sum())
