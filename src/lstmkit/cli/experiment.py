@@ -122,7 +122,7 @@ def long_lag(
 @experiment_app.command("reber")
 def reber(
     quick: bool = typer.Option(False, "--quick", help="One seed and a short budget (seconds): the test's version."),
-    epochs: int = typer.Option(None, min=1, help="Passes over the 256 training strings (default: 200)."),
+    epochs: int = typer.Option(None, min=1, help="Passes over the 256 training strings (default: 400)."),
     seeds: str = typer.Option("0,1,2", help="Comma-separated seeds, one trial of each net per seed."),
     json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
 ) -> None:

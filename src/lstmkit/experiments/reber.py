@@ -35,7 +35,7 @@ class ReberConfig:
     hidden_size: int = 16
     train_strings: int = 256  # the paper's training and test sets hold 256 strings each
     test_strings: int = 256
-    epochs: int = 200
+    epochs: int = 400
     batch_size: int = 16
     lr: float = 1e-2  # Adam
     seeds: tuple[int, ...] = (0, 1, 2)
