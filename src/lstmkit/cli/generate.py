@@ -89,8 +89,8 @@ def _text_table(results: dict) -> Table:
     return table
 
 
-def write_cells(model: TextGenerator, text: str, out: Path) -> list[dict]:
-    """cells.png and cells.html: the best unit for each property of ``text``; returns the table of matches."""
+def write_cells(model: TextGenerator, text: str, out: Path) -> None:
+    """cells.png and cells.html: the best units for each property of ``text``, each drawn over the text."""
     from lstmkit.viz import plot_text_activation, text_activation_html
     from lstmkit.viz.report import figure_png, html_report
 
@@ -127,7 +127,6 @@ def write_cells(model: TextGenerator, text: str, out: Path) -> list[dict]:
         "What single cells track", [("The best units for each property", rows, [figure_png(figure)]), *sections]
     )
     write_atomically(out / "cells.html", page)
-    return rows
 
 
 def run_text(settings: TextSettings, text: str, out: Path, console: Console) -> dict:
