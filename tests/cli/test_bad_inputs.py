@@ -350,8 +350,14 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--epochs", "0"], "Invalid value for '--epochs'"),
         (["--quick", "--json", existing], "already exists"),
     ]
+    temporal = [
+        (["--relevant", "4"], "Invalid value for '--relevant'"),
+        (["--seeds", "1;2"], "expected --seeds as comma-separated integers, got '1;2'"),
+        (["--quick", "--json", existing], "already exists"),
+    ]
     return (
         [(["experiment", "reber", *a], m) for a, m in reber]
+        + [(["experiment", "temporal-order", *a], m) for a, m in temporal]
         + [(["generate", "text", *a], m) for a, m in generate_text]
         + [(["generate", "music", *a], m) for a, m in generate_music]
         + [(["forecast", *a], m) for a, m in forecast]

@@ -119,23 +119,39 @@ def long_lag(
         console.print(f"results written to {json_out}")
 
 
+def _seeds(quick: bool, seeds: str) -> tuple[int, ...]:
+    """Seed 0 alone with --quick, else the comma-separated --seeds."""
+    try:
+        return (0,) if quick else tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise ParameterError(f"expected --seeds as comma-separated integers, got {seeds!r}") from None
+
+
+def _report(table: Table, result, json_out: Path | None) -> None:
+    """Print the table; write the result (a dataclass) to ``json_out`` if given."""
+    from dataclasses import asdict
+
+    common.console().print(table)
+    if json_out is not None:
+        common.write_json(json_out, asdict(result))
+        common.console().print(f"results written to {json_out}")
+
+
+SEEDS = typer.Option("0,1,2", help="Comma-separated seeds, one trial of each net per seed.")
+JSON_OUT = typer.Option(None, "--json", help="Also write the results to this JSON file.")
+
+
 @experiment_app.command("reber")
 def reber(
     quick: bool = typer.Option(False, "--quick", help="One seed and a short budget (seconds): the test's version."),
     epochs: int = typer.Option(None, min=1, help="Passes over the 256 training strings (default: 400)."),
-    seeds: str = typer.Option("0,1,2", help="Comma-separated seeds, one trial of each net per seed."),
-    json_out: Path = typer.Option(None, "--json", help="Also write the results to this JSON file."),
+    seeds: str = SEEDS,
+    json_out: Path = JSON_OUT,
 ) -> None:
     """The embedded Reber grammar (Hochreiter & Schmidhuber 1997, experiment 1): LSTM against the vanilla RNN."""
-    from dataclasses import asdict
-
     from lstmkit.experiments.reber import ReberConfig, embedded_reber
 
-    try:
-        chosen = (0,) if quick else tuple(int(s) for s in seeds.split(","))
-    except ValueError:
-        raise ParameterError(f"expected --seeds as comma-separated integers, got {seeds!r}") from None
-    config = ReberConfig(epochs=epochs or (30 if quick else ReberConfig.epochs), seeds=chosen)
+    config = ReberConfig(epochs=epochs or (30 if quick else ReberConfig.epochs), seeds=_seeds(quick, seeds))
     if json_out is not None:
         common.check_new_file(json_out, "results")
     common.one_thread()
@@ -156,7 +172,38 @@ def reber(
             f"{np.mean([t.step_accuracy for t in trials]):.3f}",
             f"{np.mean([t.second_to_last_accuracy for t in trials]):.3f}",
         )
-    common.console().print(table)
+    _report(table, result, json_out)
+
+
+@experiment_app.command("temporal-order")
+def temporal_order(
+    relevant: int = typer.Option(2, min=2, max=3, help="Relevant symbols: 2 (experiment 6a) or 3 (6b)."),
+    quick: bool = typer.Option(False, "--quick", help="One seed, fewer sequences and epochs: the test's version."),
+    epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 30)."),
+    seeds: str = SEEDS,
+    json_out: Path = JSON_OUT,
+) -> None:
+    """The temporal order problem (Hochreiter & Schmidhuber 1997, experiment 6): LSTM against the vanilla RNN."""
+    from lstmkit.experiments.temporal_order import TemporalOrderConfig, temporal_order_experiment
+
+    budget = {"test_sequences": 500, "epochs": 8} if quick else {"epochs": TemporalOrderConfig.epochs}
+    config = TemporalOrderConfig(
+        relevant=relevant, seeds=_seeds(quick, seeds), **(budget | ({"epochs": epochs} if epochs else {}))
+    )
     if json_out is not None:
-        common.write_json(json_out, asdict(result))
-        common.console().print(f"results written to {json_out}")
+        common.check_new_file(json_out, "results")
+    common.one_thread()
+    result = temporal_order_experiment(config)
+    table = Table(
+        title=f"Temporal order, {relevant} relevant symbols: {config.epochs} epochs over {config.train_sequences} "
+        f"sequences, H = {config.hidden_size}",
+        caption=f"accuracy on {config.test_sequences} held-out sequences (chance {result.chance:.3f}); solved: all "
+        "of them right",
+    )
+    for column in ("net", "solved", "accuracy"):
+        table.add_column(column, justify="left" if column == "net" else "right")
+    for cell in dict.fromkeys(t.cell for t in result.trials):
+        trials = [t for t in result.trials if t.cell == cell]
+        accuracies = ", ".join(f"{t.accuracy:.3f}" for t in trials)
+        table.add_row(cell, f"{sum(t.solved for t in trials)} of {len(trials)}", accuracies)
+    _report(table, result, json_out)

@@ -113,3 +113,36 @@ def embedded_reber_successors(string: str) -> list[str]:
     if node != 6:
         raise ParameterError(f"not an embedded Reber string: {string!r} (the inner string does not end)")
     return successors + [string[1], "E"]  # after the inner E: the branch symbol again; after it: E
+
+
+TEMPORAL_ORDER_SYMBOLS = "abcdXYEB"  # distractors a-d, the relevant X and Y, the start E and the end B
+# Where the relevant symbols sit (Hochreiter & Schmidhuber 1997, experiments 6a and 6b): one window per symbol.
+TEMPORAL_ORDER_WINDOWS = {2: ((10, 20), (50, 60)), 3: ((10, 20), (33, 43), (66, 76))}
+
+
+def temporal_order(n: int, relevant: int = 2, rng: np.random.Generator | None = None):
+    """The temporal order problem (Hochreiter & Schmidhuber 1997, experiment 6a with ``relevant=2``, 6b with 3).
+
+    A sequence of 100-110 symbols starts with E and ends with B; every other symbol is a distractor drawn from
+    a, b, c, d, except ``relevant`` symbols, each X or Y, one in each window of ``TEMPORAL_ORDER_WINDOWS``
+    (positions counted from 1, as in the paper). The class is the order of the X and Y: XX, XY, YX, YY (4
+    classes) or 8 with three. Returns x (N, T_max, 8) float64 one-hot, padded with zeros, lengths (N,) and
+    labels (N,) in [0, 2^relevant): bit k of the label is 1 where the k-th relevant symbol is Y.
+    """
+    _check("n", n, 1)
+    if relevant not in TEMPORAL_ORDER_WINDOWS:
+        raise ParameterError(f"expected relevant to be 2 (experiment 6a) or 3 (6b), got {relevant!r}")
+    rng = np.random.default_rng(rng)
+    lengths = rng.integers(100, 111, size=n)
+    symbols = rng.integers(0, 4, size=(n, int(lengths.max())))  # a-d
+    labels = np.zeros(n, dtype=np.int64)
+    for k, (low, high) in enumerate(TEMPORAL_ORDER_WINDOWS[relevant]):
+        where = rng.integers(low, high + 1, size=n) - 1  # 1-based positions in [low, high]
+        is_y = rng.integers(0, 2, size=n)
+        symbols[np.arange(n), where] = 4 + is_y  # X or Y
+        labels += is_y << (relevant - 1 - k)
+    symbols[:, 0] = 6  # E
+    symbols[np.arange(n), lengths - 1] = 7  # B
+    x = np.eye(len(TEMPORAL_ORDER_SYMBOLS))[symbols]
+    x[np.arange(x.shape[1])[None, :] >= lengths[:, None]] = 0.0  # padding
+    return x, lengths, labels

@@ -1,0 +1,117 @@
+"""The temporal order problem (Hochreiter & Schmidhuber 1997, experiments 6a and 6b), LSTM against the vanilla RNN.
+
+Sequences of 100-110 symbols hold two (6a) or three (6b) relevant symbols, each X or Y, at widely separated
+positions among random distractors (``data.synthetic.temporal_order``); the class, read at the last step, is their
+order (4 or 8 classes). The net must keep what it saw at step 10-20 across about 90 steps of noise, and combine
+it with what comes later. Both nets are lstmkit.nn layers of the same width with a linear output on the last
+valid step, trained by the Trainer with cross-entropy on the same sequences; judged by the accuracy on held-out
+sequences (chance: 1/4 or 1/8), a trial solved when every held-out sequence is classified right.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from lstmkit import nn as lnn
+from lstmkit.data.synthetic import TEMPORAL_ORDER_SYMBOLS, TEMPORAL_ORDER_WINDOWS, temporal_order
+from lstmkit.errors import ParameterError
+from lstmkit.training import TrainConfig, Trainer
+
+CELLS = ("lstm", "rnn")
+
+
+@dataclass(frozen=True)
+class TemporalOrderConfig:
+    """One comparison's settings; the defaults are the full run's (docs/experiments.md)."""
+
+    relevant: int = 2  # 2: experiment 6a (4 classes), 3: 6b (8 classes)
+    hidden_size: int = 32
+    train_sequences: int = 2000
+    test_sequences: int = 1000
+    epochs: int = 30
+    batch_size: int = 32
+    lr: float = 1e-2  # Adam
+    forget_bias: float = 5.0  # the LSTM's initial forget-gate bias: start remembering (at 1 and lr 1e-2: chance)
+    seeds: tuple[int, ...] = (0, 1, 2)
+
+    def __post_init__(self):
+        if self.relevant not in TEMPORAL_ORDER_WINDOWS:
+            raise ParameterError(f"expected relevant to be 2 (experiment 6a) or 3 (6b), got {self.relevant!r}")
+        for name in ("hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ParameterError(f"expected {name} >= 1, got {getattr(self, name)}")
+        if not self.seeds:
+            raise ParameterError("expected at least one seed")
+
+
+@dataclass(frozen=True)
+class TemporalOrderTrial:
+    cell: str
+    seed: int
+    accuracy: float  # held-out sequences classified right
+    solved: bool  # all of them
+    seconds: float
+
+
+@dataclass(frozen=True)
+class TemporalOrderResult:
+    config: TemporalOrderConfig
+    chance: float
+    trials: tuple[TemporalOrderTrial, ...]
+
+
+class LastStepClassifier(nn.Module):
+    """One-hot symbols (N, T, 8) and lengths -> class logits (N, K) from the recurrent layer's last valid output."""
+
+    def __init__(self, cell: str, hidden_size: int, classes: int, forget_bias: float):
+        super().__init__()
+        if cell == "lstm":
+            self.rnn = lnn.LSTM(len(TEMPORAL_ORDER_SYMBOLS), hidden_size, batch_first=True)
+            with torch.no_grad():
+                self.rnn.bias_ih_l0[hidden_size : 2 * hidden_size] += forget_bias  # gates i, f, g, o: f
+        else:
+            self.rnn = lnn.RNN(len(TEMPORAL_ORDER_SYMBOLS), hidden_size, batch_first=True)
+        self.output = nn.Linear(hidden_size, classes)
+
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        outputs, _ = self.rnn(inputs, lengths=lengths)  # (N, T, H)
+        last = outputs[torch.arange(len(inputs)), lengths - 1]  # (N, H)
+        return self.output(last)
+
+
+def _data(n: int, relevant: int, rng: np.random.Generator):
+    x, lengths, labels = temporal_order(n, relevant, rng)
+    return torch.tensor(x, dtype=torch.float32), torch.from_numpy(labels), torch.from_numpy(lengths)
+
+
+def run_trial(config: TemporalOrderConfig, cell: str, seed: int) -> TemporalOrderTrial:
+    """Train one net of ``cell`` on the seed's sequences and judge it on held-out ones."""
+    if cell not in CELLS:
+        raise ParameterError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+    rng = np.random.default_rng(seed)
+    train = _data(config.train_sequences, config.relevant, rng)
+    test = _data(config.test_sequences, config.relevant, rng)
+    torch.manual_seed(seed)
+    model = LastStepClassifier(cell, config.hidden_size, 2**config.relevant, config.forget_bias)
+    settings = TrainConfig(
+        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False
+    )
+    started = time.perf_counter()
+    Trainer(model, nn.CrossEntropyLoss(), settings).fit(train)
+    seconds = time.perf_counter() - started
+    model.eval()
+    with torch.no_grad():
+        right = (model(test[0], test[2]).argmax(dim=-1) == test[1]).numpy()
+    return TemporalOrderTrial(cell, seed, float(right.mean()), bool(right.all()), seconds)
+
+
+def temporal_order_experiment(config: TemporalOrderConfig | None = None, cells=CELLS) -> TemporalOrderResult:
+    """Every cell in ``cells`` on every seed of ``config`` (the same sequences and budget for each cell)."""
+    config = TemporalOrderConfig() if config is None else config
+    trials = tuple(run_trial(config, cell, seed) for cell in cells for seed in config.seeds)
+    return TemporalOrderResult(config, 1.0 / 2**config.relevant, trials)
