@@ -33,7 +33,7 @@ class TemporalOrderConfig:
     hidden_size: int = 32
     train_sequences: int = 2000
     test_sequences: int = 1000
-    epochs: int = 30
+    epochs: int = 60
     batch_size: int = 32
     lr: float = 1e-2  # Adam
     forget_bias: float = 5.0  # the LSTM's initial forget-gate bias: start remembering (at 1 and lr 1e-2: chance)
