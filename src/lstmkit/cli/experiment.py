@@ -127,6 +127,14 @@ def _seeds(quick: bool, seeds: str) -> tuple[int, ...]:
         raise ParameterError(f"expected --seeds as comma-separated integers, got {seeds!r}") from None
 
 
+def _by_cell(trials) -> dict[str, list]:
+    """The trials of each net, in the order the nets first appear."""
+    grouped: dict[str, list] = {}
+    for trial in trials:
+        grouped.setdefault(trial.cell, []).append(trial)
+    return grouped
+
+
 def _report(table: Table, result, json_out: Path | None) -> None:
     """Print the table; write the result (a dataclass) to ``json_out`` if given."""
     from dataclasses import asdict
@@ -164,11 +172,10 @@ def reber(
     )
     for column in ("net", "solved", "step accuracy", "second-to-last symbol"):
         table.add_column(column, justify="left" if column == "net" else "right")
-    for cell in dict.fromkeys(t.cell for t in result.trials):
-        trials = [t for t in result.trials if t.cell == cell]
+    for cell, trials in _by_cell(result.trials).items():
         table.add_row(
             cell,
-            f"{result.solved(cell)} of {len(trials)}",
+            f"{sum(t.solved for t in trials)} of {len(trials)}",
             f"{np.mean([t.step_accuracy for t in trials]):.3f}",
             f"{np.mean([t.second_to_last_accuracy for t in trials]):.3f}",
         )
@@ -202,8 +209,7 @@ def temporal_order(
     )
     for column in ("net", "solved", "accuracy"):
         table.add_column(column, justify="left" if column == "net" else "right")
-    for cell in dict.fromkeys(t.cell for t in result.trials):
-        trials = [t for t in result.trials if t.cell == cell]
+    for cell, trials in _by_cell(result.trials).items():
         accuracies = ", ".join(f"{t.accuracy:.3f}" for t in trials)
         table.add_row(cell, f"{sum(t.solved for t in trials)} of {len(trials)}", accuracies)
     _report(table, result, json_out)

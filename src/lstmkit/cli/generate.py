@@ -26,6 +26,7 @@ from lstmkit.data.text import read_text, split_text, text_features
 from lstmkit.errors import DataError
 from lstmkit.files import write_atomically
 from lstmkit.tasks import MusicGenerator, TextGenerator
+from lstmkit.tasks.interpret import find_cells
 
 generate_app = typer.Typer(help="Generate text or polyphonic music with a recurrent model, judged on held-out data.")
 
@@ -89,21 +90,24 @@ def _text_table(results: dict) -> Table:
     return table
 
 
+def _label(match) -> str:
+    return f"layer {match.layer} unit {match.unit}: {match.feature} ({match.measure} {match.value:.2f})"
+
+
 def write_cells(model: TextGenerator, text: str, out: Path) -> None:
     """cells.png and cells.html: the best units for each property of ``text``, each drawn over the text."""
     from lstmkit.viz import plot_text_activation, text_activation_html
     from lstmkit.viz.report import figure_png, html_report
 
-    matches = model.interpretable_cells(text, top=3)
-    states = model.cell_states(text)  # (T, L, H)
+    states = model.cell_states(text)  # (T, L, H), read once for the matches and the pictures
+    matches = find_cells(states, text_features(text), top=3)
     best = {}
     for match in matches:
         best.setdefault(match.feature, match)
-    sections = []
-    for match in best.values():
-        values = states[:, match.layer, match.unit]
-        title = f"layer {match.layer} unit {match.unit}: {match.feature} ({match.measure} {match.value:.2f})"
-        sections.append((title, None, [], text_activation_html(text, values)))
+    sections = [
+        (_label(match), None, [], text_activation_html(text, states[:, match.layer, match.unit]))
+        for match in best.values()
+    ]
     rows = [
         {
             "property": m.feature,
@@ -117,11 +121,7 @@ def write_cells(model: TextGenerator, text: str, out: Path) -> None:
     ]
     shown = best.get("position in line") or next(iter(best.values()))
     excerpt = text[:600]
-    figure = plot_text_activation(
-        excerpt,
-        states[: len(excerpt), shown.layer, shown.unit],
-        title=f"layer {shown.layer} unit {shown.unit}: {shown.feature} ({shown.measure} {shown.value:.2f})",
-    )
+    figure = plot_text_activation(excerpt, states[: len(excerpt), shown.layer, shown.unit], title=_label(shown))
     figure.savefig(out / "cells.png", dpi=110)
     page = html_report(
         "What single cells track", [("The best units for each property", rows, [figure_png(figure)]), *sections]

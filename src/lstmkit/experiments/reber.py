@@ -64,10 +64,6 @@ class ReberResult:
     trials: tuple[ReberTrial, ...]
     memoryless_step_accuracy: float  # the best rule that sees only the current symbol (seed 0's strings)
 
-    def solved(self, cell: str) -> int:
-        """How many of ``cell``'s trials solved the task."""
-        return sum(t.solved for t in self.trials if t.cell == cell)
-
 
 class NextSymbolNet(nn.Module):
     """One-hot symbols (N, T, 7) and lengths -> logits (N, T, 7) of which symbols may come next."""

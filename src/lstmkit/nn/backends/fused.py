@@ -27,9 +27,10 @@ SMALL_CALL = 32  # T * N at or below which torch's own kernel beats oneDNN's (se
 
 
 @contextmanager
-def without_onednn(steps: int):
-    """For a call of ``steps`` = T * N on the CPU: oneDNN off while it runs when the call is small."""
-    if steps > SMALL_CALL or not torch.backends.mkldnn.enabled:
+def without_onednn(x: Tensor):
+    """oneDNN off while a small call on ``x`` (T, N, H_in) runs on the CPU (T * N <= SMALL_CALL)."""
+    small = x.device.type == "cpu" and x.shape[0] * x.shape[1] <= SMALL_CALL
+    if not small or not torch.backends.mkldnn.enabled:
         yield
         return
     previous = torch.backends.mkldnn.set_flags(False)  # set_flags, unlike the property, works under frozen flags
@@ -54,7 +55,7 @@ def run(
     hx = state if config.spec.has_cell_state else state[0]
     options = (config.bias, config.num_layers, dropout, training, config.bidirectional)
     if lengths is None:
-        with without_onednn(x.shape[0] * x.shape[1] if x.device.type == "cpu" else SMALL_CALL + 1):
+        with without_onednn(x):
             out, *final = kernel(x, hx, flat_weights, *options, False)
         return out, tuple(final)
     packed, final = run_packed(
