@@ -23,6 +23,7 @@ KERNELS = Extension(
         "src/lstmkit/nn/backends/_kernels_step.h",
         "src/lstmkit/nn/backends/_kernels_products.h",
         "src/lstmkit/nn/backends/_kernels_gemm.h",
+        "src/lstmkit/nn/backends/_kernels_stream.h",
     ],
     optional=True,
 )

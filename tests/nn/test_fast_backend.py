@@ -86,16 +86,24 @@ def test_the_compiled_kernels_were_built():
 
 def test_compiled_loop_refuses_bad_plans_and_steps():
     with pytest.raises(ValueError, match="kind, dtype or sizes out of range"):
-        _kernels.plan(7, 0, 3, 2, 4, 4, 3, 1e-5, False, False, {})
-    plan = _kernels.plan(0, 0, 3, 2, 4, 4, 3, 1e-5, False, False, {})
+        _kernels.plan(7, 0, 3, 2, 4, 4, 3, 0, 1e-5, False, False, {})
+    with pytest.raises(ValueError, match="kind, dtype or sizes out of range"):  # proj_size must be below H
+        _kernels.plan(0, 0, 3, 2, 4, 4, 3, 4, 1e-5, False, False, {})
+    plan = _kernels.plan(0, 0, 3, 2, 4, 4, 3, 0, 1e-5, False, False, {})
     with pytest.raises(ValueError, match="steps out of range"):
         _kernels.forward(plan, 0, 4, None)
     with pytest.raises(ValueError, match="a product both given and made here, or neither"):
         _kernels.forward(plan, 0, 1, None)
     with pytest.raises(ValueError, match="products asked of a plan without the tensors they need"):
-        _kernels.backward(_kernels.plan(0, 0, 3, 2, 4, 4, 3, 1e-5, True, False, {}), 0, 3, None)
+        _kernels.backward(_kernels.plan(0, 0, 3, 2, 4, 4, 3, 0, 1e-5, True, False, {}), 0, 3, None)
     with pytest.raises(ValueError, match="keep_h and keep_c come together"):
-        _kernels.plan(0, 0, 3, 2, 4, 4, 3, 1e-5, False, False, {"keep_h": 1})
+        _kernels.plan(0, 0, 3, 2, 4, 4, 3, 0, 1e-5, False, False, {"keep_h": 1})
+    with pytest.raises(ValueError, match="a GRU or RNN plan is for a stream"):
+        _kernels.forward(_kernels.plan(4, 0, 3, 2, 4, 3, 3, 0, 1e-5, False, False, {}), 0, 1, 1)
+    with pytest.raises(ValueError, match="one plan per layer"):
+        _kernels.stream([])
+    with pytest.raises(ValueError, match="plans of one step"):  # T = 3, and no tensors
+        _kernels.stream([plan])
 
 
 def test_given_masks_are_cast_to_the_layer_and_checked():

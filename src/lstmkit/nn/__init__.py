@@ -11,6 +11,7 @@ except ImportError as error:  # pragma: no cover - exercised only where torch is
 from lstmkit.masks import DropoutMasks
 from lstmkit.nn.cells import GRUCell, LSTMCell, RNNCell
 from lstmkit.nn.layers import GRU, LSTM, RNN
+from lstmkit.nn.streaming import Stream
 from lstmkit.trace import GateTrace
 
-__all__ = ["GRU", "LSTM", "RNN", "DropoutMasks", "GRUCell", "GateTrace", "LSTMCell", "RNNCell"]
+__all__ = ["GRU", "LSTM", "RNN", "DropoutMasks", "GRUCell", "GateTrace", "LSTMCell", "RNNCell", "Stream"]

@@ -25,6 +25,7 @@ from lstmkit.masks import DropoutMasks
 from lstmkit.nn import backends, dropout, parameters
 from lstmkit.nn.backends import fused
 from lstmkit.nn.functional import reverse_time
+from lstmkit.nn.streaming import Stream
 from lstmkit.specs import RecurrentConfig, get_spec, param_name
 from lstmkit.trace import GateTrace
 
@@ -126,6 +127,11 @@ class RecurrentLayer(nn.Module):
             for layer in range(self.num_layers)
             for reverse in range(self.config.num_directions)
         ]
+
+    def stream(self, batch_size: int = 1, hx=None) -> Stream:
+        """A ``Stream`` over this layer: one step per call, the state and a plan held (see
+        ``lstmkit.nn.streaming``); the parameters are copied now."""
+        return Stream(self, batch_size, hx)
 
     # ---- input handling ------------------------------------------------------------------------
 

@@ -1,11 +1,13 @@
-/* lstmkit.nn.backends._kernels: the fast backend's time loop in C.
+/* lstmkit.nn.backends._kernels: the fast backend's time loop, and the streams' single step, in C.
  *
  * Python (lstmkit/nn/backends/kernels.py) allocates every tensor, then builds a plan from their addresses
  * (``plan(kind, dtype, T, N, H, G, input_size, eps, products, wide, pointers)``) and runs steps on it
  * (``forward(plan, t0, t1, hw)``, ``backward(plan, t0, t1, rec)``). A step's recurrent product comes either
  * from Python (``hw`` / ``rec``: the address of a product torch made, one step per call) or, for a plan
- * made with ``products`` true, from here (_kernels_gemm.h), for all steps in one call. The module knows
- * no torch: addresses and sizes are all it takes, and kernels.py checks them.
+ * made with ``products`` true, from here (_kernels_gemm.h), for all steps in one call. A stream
+ * (``stream(plans)``, ``stream_step(stream, x, out)``, _kernels_stream.h) chains one plan per layer with T = 1
+ * and advances them all one step per call, both products included. The module knows no torch: addresses
+ * and sizes are all it takes, and kernels.py checks them.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -13,25 +15,38 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
-enum { KIND_LSTM = 0, KIND_PEEPHOLE = 1, KIND_COUPLED = 2, KIND_LAYERNORM = 3 };
+/* The time loop runs the first four; a stream runs all seven. */
+enum {
+    KIND_LSTM = 0,
+    KIND_PEEPHOLE = 1,
+    KIND_COUPLED = 2,
+    KIND_LAYERNORM = 3,
+    KIND_GRU = 4,
+    KIND_RNN_TANH = 5,
+    KIND_RNN_RELU = 6
+};
 enum { DTYPE_FLOAT32 = 0, DTYPE_FLOAT64 = 1 };
 
 typedef struct {
     int kind, dtype;
-    Py_ssize_t T, N, H, G, input_size;
+    Py_ssize_t T, N, H, G, input_size, proj_size; /* proj_size: P of a projected layer, else 0 */
     double eps;
     int products;            /* make the recurrent products here */
     int wide;                /* with 512-bit vectors (asked for, and the CPU has them) */
     void *packed_forward;    /* W_hh^T in panels, packed on first use */
     void *packed_backward;   /* W_hh in panels */
     void *step_pack;         /* one step's inputs in panels, for the weight gradients */
+    void *packed_input, *packed_projection; /* a stream's W_ih^T and W_hr^T in panels, packed on first use */
     /* forward */
     void *acts, *h_seq, *c_seq, *c_new, *tanh_c, *h_in, *mask, *weight_hh, *scratch;
     void *recurrent_inputs; /* (T, N, H): what W_hh multiplies, h_in with a mask, else h_seq[:-1] */
     const unsigned char *keep_h, *keep_c;
     void *w_ci, *w_cf, *w_co, *ln_hh, *bias_hh, *ln_c, *ln_bias_c, *hw_hat, *hw_rstd, *c_hat, *c_rstd;
     void *x, *ln_ih, *bias_ih, *xw_hat, *xw_rstd;
+    /* a stream's layer: its other weights, the bias its input product starts from, its state (N, P) */
+    void *weight_ih, *weight_hr, *gate_bias, *state_h;
     /* backward */
     void *dA, *dHW, *dXW, *dout, *carry, *dc, *rec;
     void *g_ci, *g_cf, *g_co, *g_ln_c, *g_ln_bias_c, *g_ln_hh, *g_ln_ih, *g_bias, *g_weight_ih, *g_weight_hh;
@@ -78,6 +93,7 @@ static int cpu_wide = 0; /* the CPU has 512-bit vectors: set at import */
 #define MANTISSA_BITS 23
 #include "_kernels_products.h"
 #include "_kernels_step.h"
+#include "_kernels_stream.h"
 #undef REAL
 #undef UINT
 #undef SUFFIX
@@ -99,6 +115,7 @@ static int cpu_wide = 0; /* the CPU has 512-bit vectors: set at import */
 #define MANTISSA_BITS 52
 #include "_kernels_products.h"
 #include "_kernels_step.h"
+#include "_kernels_stream.h"
 
 static const char *PLAN_NAME = "lstmkit.nn.backends._kernels.plan";
 
@@ -111,6 +128,8 @@ static void plan_release(Plan *p) {
     free(p->packed_forward);
     free(p->packed_backward);
     free(p->step_pack);
+    free(p->packed_input);
+    free(p->packed_projection);
     free(p);
 }
 
@@ -130,20 +149,21 @@ static int take(PyObject *pointers, const char *name, void **out) {
 
 static PyObject *make_plan(PyObject *self, PyObject *args) {
     int kind, dtype, products, wide;
-    Py_ssize_t T, N, H, G, input_size;
+    Py_ssize_t T, N, H, G, input_size, proj_size;
     double eps;
     PyObject *pointers;
-    if (!PyArg_ParseTuple(args, "iinnnnndppO!", &kind, &dtype, &T, &N, &H, &G, &input_size, &eps, &products, &wide,
-                          &PyDict_Type, &pointers))
+    if (!PyArg_ParseTuple(args, "iinnnnnndppO!", &kind, &dtype, &T, &N, &H, &G, &input_size, &proj_size, &eps,
+                          &products, &wide, &PyDict_Type, &pointers))
         return NULL;
-    if (kind < KIND_LSTM || kind > KIND_LAYERNORM || (dtype != DTYPE_FLOAT32 && dtype != DTYPE_FLOAT64) || T < 0 ||
-        N < 1 || H < 1 || (G != 3 && G != 4) || input_size < 1) {
+    if (kind < KIND_LSTM || kind > KIND_RNN_RELU || (dtype != DTYPE_FLOAT32 && dtype != DTYPE_FLOAT64) || T < 0 ||
+        N < 1 || H < 1 || (G != 1 && G != 3 && G != 4) || input_size < 1 || proj_size < 0 || proj_size >= H) {
         PyErr_SetString(PyExc_ValueError, "plan: kind, dtype or sizes out of range");
         return NULL;
     }
     Plan *p = calloc(1, sizeof(Plan));
     if (!p) return PyErr_NoMemory();
     p->kind = kind, p->dtype = dtype, p->T = T, p->N = N, p->H = H, p->G = G, p->input_size = input_size, p->eps = eps;
+    p->proj_size = proj_size;
     p->products = products;
     p->wide = wide && cpu_wide;
     p->row_tmp = malloc(2 * (size_t)H * sizeof(double));
@@ -173,7 +193,8 @@ static PyObject *make_plan(PyObject *self, PyObject *args) {
         {"g_ln_bias_c", &p->g_ln_bias_c}, {"g_ln_hh", &p->g_ln_hh}, {"x", &p->x}, {"recurrent_inputs", &p->recurrent_inputs},  {"ln_ih", &p->ln_ih},
         {"bias_ih", &p->bias_ih}, {"xw_hat", &p->xw_hat}, {"xw_rstd", &p->xw_rstd}, {"dXW", &p->dXW},
         {"g_ln_ih", &p->g_ln_ih}, {"g_bias", &p->g_bias}, {"g_weight_ih", &p->g_weight_ih},
-        {"g_weight_hh", &p->g_weight_hh},
+        {"g_weight_hh", &p->g_weight_hh}, {"weight_ih", &p->weight_ih}, {"weight_hr", &p->weight_hr},
+        {"gate_bias", &p->gate_bias}, {"state_h", &p->state_h},
     };
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); ++k) {
         if (take(pointers, fields[k].name, fields[k].slot) < 0) {
@@ -212,6 +233,10 @@ static PyObject *run_steps(PyObject *args, int backward) {
     if (!p) return NULL;
     void *given = product == Py_None ? NULL : PyLong_AsVoidPtr(product);
     if (PyErr_Occurred()) return NULL;
+    if (p->kind > KIND_LAYERNORM) {
+        PyErr_SetString(PyExc_ValueError, "the time loop runs the LSTM kinds; a GRU or RNN plan is for a stream");
+        return NULL;
+    }
     if (t0 < 0 || t1 > p->T || t0 > t1 || (!p->products && (t1 - t0 > 1 || (!backward && !given))) ||
         (p->products && given) || (p->products && (!p->weight_hh || !p->recurrent_inputs)) ||
         (p->products && backward && (!p->x || !p->g_weight_ih || !p->g_weight_hh))) {
@@ -228,6 +253,127 @@ static PyObject *run_steps(PyObject *args, int backward) {
     }
     Py_END_ALLOW_THREADS
     if (!ok) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static const char *STREAM_NAME = "lstmkit.nn.backends._kernels.stream";
+
+/* A stream: one plan per layer (capsules, referenced), layer l's state_h the input of layer l + 1. */
+typedef struct {
+    Py_ssize_t layers;
+    PyObject **capsules;
+    Plan **plans;
+} Stream;
+
+static void stream_release(Stream *s) {
+    for (Py_ssize_t l = 0; l < s->layers; ++l) Py_XDECREF(s->capsules[l]);
+    free(s->capsules);
+    free(s->plans);
+    free(s);
+}
+
+static void stream_free(PyObject *capsule) {
+    Stream *s = PyCapsule_GetPointer(capsule, STREAM_NAME);
+    if (s) stream_release(s);
+}
+
+/* Whether plan p can be layer l of a stream whose layers below are s->plans[0 .. l). */
+static int stream_fits(const Stream *s, Py_ssize_t l, const Plan *p) {
+    const Plan *first = l ? s->plans[0] : p, *below = l ? s->plans[l - 1] : NULL;
+    const Py_ssize_t below_size = below ? (below->proj_size ? below->proj_size : below->H) : p->input_size;
+    const int lstm_kind = p->kind <= KIND_LAYERNORM, needs_scratch = p->kind == KIND_GRU || p->kind == KIND_LAYERNORM;
+    return p->T == 1 && p->N == first->N && p->dtype == first->dtype && p->input_size == below_size && p->weight_ih &&
+           p->weight_hh && p->state_h && p->acts && (!p->proj_size || p->weight_hr) && (!needs_scratch || p->scratch) &&
+           (!lstm_kind || (p->h_seq && p->c_seq && p->tanh_c));
+}
+
+static PyObject *make_stream(PyObject *self, PyObject *args) {
+    PyObject *list;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list)) return NULL;
+    const Py_ssize_t L = PyList_GET_SIZE(list);
+    if (L < 1) {
+        PyErr_SetString(PyExc_ValueError, "stream: give one plan per layer");
+        return NULL;
+    }
+    Stream *s = calloc(1, sizeof(Stream));
+    if (!s) return PyErr_NoMemory();
+    s->capsules = calloc((size_t)L, sizeof(PyObject *));
+    s->plans = calloc((size_t)L, sizeof(Plan *));
+    if (!s->capsules || !s->plans) {
+        stream_release(s);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t l = 0; l < L; ++l) {
+        PyObject *item = PyList_GET_ITEM(list, l);
+        Plan *p = PyCapsule_GetPointer(item, PLAN_NAME);
+        if (!p || !stream_fits(s, l, p)) {
+            stream_release(s);
+            if (p)
+                PyErr_SetString(PyExc_ValueError, "stream: plans of one step, one batch size and type, each layer's "
+                                                 "input the size of the state below, with the tensors a step needs");
+            return NULL;
+        }
+        if (!(p->dtype == DTYPE_FLOAT32 ? stream_layer_pack_f32(p) : stream_layer_pack_f64(p))) {
+            stream_release(s);
+            return PyErr_NoMemory();
+        }
+        Py_INCREF(item);
+        s->capsules[l] = item;
+        s->plans[l] = p;
+        s->layers = l + 1;
+    }
+    PyObject *capsule = PyCapsule_New(s, STREAM_NAME, stream_free);
+    if (!capsule) stream_release(s);
+    return capsule;
+}
+
+/* stream_step(stream, x, out): x (N, I) into layer 0, every layer one step on, the last layer's state
+ * (N, P) copied to out. */
+static PyObject *stream_step(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "stream_step(stream, x, out) takes 3 arguments");
+        return NULL;
+    }
+    Stream *s = PyCapsule_GetPointer(args[0], STREAM_NAME);
+    if (!s) return NULL;
+    const void *x = PyLong_AsVoidPtr(args[1]);
+    void *out = PyLong_AsVoidPtr(args[2]);
+    if (PyErr_Occurred()) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t l = 0; l < s->layers; ++l) {
+        const Plan *p = s->plans[l];
+        if (p->dtype == DTYPE_FLOAT32) stream_layer_step_f32(p, x);
+        else stream_layer_step_f64(p, x);
+        x = p->state_h;
+    }
+    const Plan *top = s->plans[s->layers - 1];
+    const size_t width = (size_t)(top->proj_size ? top->proj_size : top->H);
+    memcpy(out, x, (size_t)top->N * width * (top->dtype == DTYPE_FLOAT32 ? sizeof(float) : sizeof(double)));
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+/* stream_products(stream, x, repeats): each layer's two products alone (the step's first part, its
+ * output unused), ``repeats`` times over, inside one call: what a step costs at least (benchmarks). */
+static PyObject *stream_products(PyObject *self, PyObject *args) {
+    PyObject *capsule, *address;
+    Py_ssize_t repeats;
+    if (!PyArg_ParseTuple(args, "OOn", &capsule, &address, &repeats)) return NULL;
+    Stream *s = PyCapsule_GetPointer(capsule, STREAM_NAME);
+    if (!s) return NULL;
+    const void *x0 = PyLong_AsVoidPtr(address);
+    if (PyErr_Occurred()) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < repeats; ++r) {
+        const void *x = x0;
+        for (Py_ssize_t l = 0; l < s->layers; ++l) {
+            const Plan *p = s->plans[l];
+            if (p->dtype == DTYPE_FLOAT32) stream_layer_products_f32(p, x);
+            else stream_layer_products_f64(p, x);
+            x = p->state_h;
+        }
+    }
+    Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 
@@ -269,9 +415,12 @@ static PyObject *forward(PyObject *self, PyObject *args) { return run_steps(args
 static PyObject *backward(PyObject *self, PyObject *args) { return run_steps(args, 1); }
 
 static PyMethodDef methods[] = {
-    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, input_size, eps, products, wide, pointers)"},
+    {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, input_size, proj_size, eps, products, wide, pointers)"},
     {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw): steps t0 .. t1-1"},
     {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec): steps t1-1 down to t0"},
+    {"stream", make_stream, METH_VARARGS, "stream(plans): one plan per layer, each with T = 1"},
+    {"stream_step", (PyCFunction)(void (*)(void))stream_step, METH_FASTCALL, "stream_step(stream, x, out): one step"},
+    {"stream_products", stream_products, METH_VARARGS, "stream_products(stream, x, repeats): the products alone"},
     {"bernoulli", bernoulli, METH_VARARGS, "bernoulli(address, n, p, seed): n bytes, each 1 with probability p"},
     {NULL, NULL, 0, NULL},
 };

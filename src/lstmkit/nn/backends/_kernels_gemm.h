@@ -17,16 +17,14 @@
 
 typedef REAL GN(vec) __attribute__((vector_size(VEC_BYTES)));
 
-/* A[r][k] is A[r * row_stride + k * k_stride]. Rows beyond ``rows`` repeat the last one (computed,
- * never stored), so every tile has the same shape. */
+/* ROWS rows of C from ROWS rows of A, A[r][k] being A[r * row_stride + k * k_stride]. */
 GEMM_TARGET static void GN(tile)(Py_ssize_t K, const REAL *A, Py_ssize_t row_stride, Py_ssize_t k_stride,
-                                 Py_ssize_t rows, const REAL *panel, REAL *C, Py_ssize_t ldc, Py_ssize_t cols,
-                                 int accumulate) {
+                                 const REAL *panel, REAL *C, Py_ssize_t ldc, Py_ssize_t cols, int accumulate) {
     GN(vec) acc[ROWS][2];
     const REAL *a[ROWS];
     for (int r = 0; r < ROWS; ++r) {
         acc[r][0] = acc[r][1] = (GN(vec)){0};
-        a[r] = A + (r < rows ? r : rows - 1) * row_stride;
+        a[r] = A + r * row_stride;
     }
     for (Py_ssize_t k = 0; k < K; ++k) {
         GN(vec) b0, b1;
@@ -37,7 +35,7 @@ GEMM_TARGET static void GN(tile)(Py_ssize_t K, const REAL *A, Py_ssize_t row_str
             acc[r][1] += a[r][k * k_stride] * b1;
         }
     }
-    for (int r = 0; r < ROWS && r < rows; ++r) {
+    for (int r = 0; r < ROWS; ++r) {
         REAL *c = C + r * ldc;
         if (cols == PANEL) {
             GN(vec) c0 = acc[r][0], c1 = acc[r][1];
@@ -59,18 +57,55 @@ GEMM_TARGET static void GN(tile)(Py_ssize_t K, const REAL *A, Py_ssize_t row_str
     }
 }
 
+/* c (M) = a (K) B, or c += a B, for a single row a[k] = a[k * k_stride]. A tile would compute ROWS rows
+ * for it; here four panels run side by side instead, so that eight accumulator vectors hide the latency
+ * of the multiply-adds (one panel's two cannot). Panels past the last repeat it (computed, never stored). */
+#define ROW_PANELS 4
+GEMM_TARGET static void GN(row)(Py_ssize_t M, Py_ssize_t K, const REAL *a, Py_ssize_t k_stride, const REAL *packed,
+                                REAL *c, int accumulate) {
+    const Py_ssize_t panels = (M + PANEL - 1) / PANEL;
+    for (Py_ssize_t q0 = 0; q0 < panels; q0 += ROW_PANELS) {
+        GN(vec) acc[ROW_PANELS][2];
+        const REAL *panel[ROW_PANELS];
+        for (int q = 0; q < ROW_PANELS; ++q) {
+            acc[q][0] = acc[q][1] = (GN(vec)){0};
+            panel[q] = packed + (q0 + q < panels ? q0 + q : panels - 1) * K * PANEL;
+        }
+        for (Py_ssize_t k = 0; k < K; ++k) {
+            const REAL ak = a[k * k_stride];
+            for (int q = 0; q < ROW_PANELS; ++q) {
+                GN(vec) b0, b1;
+                __builtin_memcpy(&b0, panel[q] + k * PANEL, sizeof b0);
+                __builtin_memcpy(&b1, panel[q] + k * PANEL + LANES, sizeof b1);
+                acc[q][0] += ak * b0;
+                acc[q][1] += ak * b1;
+            }
+        }
+        for (int q = 0; q < ROW_PANELS && q0 + q < panels; ++q) {
+            const Py_ssize_t m0 = (q0 + q) * PANEL, cols = M - m0 < PANEL ? M - m0 : PANEL;
+            for (Py_ssize_t j = 0; j < cols; ++j) {
+                const REAL v = j < LANES ? acc[q][0][j] : acc[q][1][j - LANES];
+                c[m0 + j] = accumulate ? c[m0 + j] + v : v;
+            }
+        }
+    }
+}
+#undef ROW_PANELS
+
 /* C (N, M) = A (N, K) B, or C += A B with ``accumulate``; A through strides as in GN(tile), ``packed``
- * from GN(pack). Panels outermost, so one panel of B stays in cache while every row of A passes over it. */
+ * from GN(pack). Panels outermost, so one panel of B stays in cache while every row of A passes over it.
+ * Rows short of a whole tile go through GN(row) one by one (same sums in the same order). */
 GEMM_TARGET static void GN(gemm)(Py_ssize_t N, Py_ssize_t M, Py_ssize_t K, const REAL *A, Py_ssize_t row_stride,
                                  Py_ssize_t k_stride, const REAL *packed, REAL *C, int accumulate) {
+    const Py_ssize_t tiled = N / ROWS * ROWS;
     for (Py_ssize_t p0 = 0; p0 < M; p0 += PANEL) {
         const REAL *panel = packed + (p0 / PANEL) * K * PANEL;
         const Py_ssize_t cols = M - p0 < PANEL ? M - p0 : PANEL;
-        for (Py_ssize_t n0 = 0; n0 < N; n0 += ROWS) {
-            GN(tile)(K, A + n0 * row_stride, row_stride, k_stride, N - n0 < ROWS ? N - n0 : ROWS, panel,
-                     C + n0 * M + p0, M, cols, accumulate);
+        for (Py_ssize_t n0 = 0; n0 < tiled; n0 += ROWS) {
+            GN(tile)(K, A + n0 * row_stride, row_stride, k_stride, panel, C + n0 * M + p0, M, cols, accumulate);
         }
     }
+    for (Py_ssize_t n = tiled; n < N; ++n) GN(row)(M, K, A + n * row_stride, k_stride, packed, C + n * M, accumulate);
 }
 
 /* Elements of the packed form of a K x M matrix. */

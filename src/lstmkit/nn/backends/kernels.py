@@ -33,7 +33,8 @@ except ImportError:  # built without a C compiler: fast.py's torch loop runs ins
 
 ENABLED = _kernels is not None and os.environ.get("LSTMKIT_KERNELS", "1") != "0"
 WIDE_VECTORS = ENABLED and bool(_kernels.WIDE_VECTORS)  # the CPU has 512-bit vectors for the products
-KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}
+KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}  # the time loop's kinds
+STREAM_KIND_CODES = {**KIND_CODES, "gru": 4, "rnn": 5, "rnn_relu": 6}  # a stream runs every kind
 DTYPE_CODES = {torch.float32: 0, torch.float64: 1}
 PARAMETER_NAMES = {  # plan name -> the layer's parameter (base name)
     "w_ci": "weight_ci",
@@ -52,7 +53,8 @@ SMALL_PRODUCT_FLOPS = 3e6  # below this, MKL (through torch) beats a oneDNN call
 FIELDS = frozenset(
     """acts h_seq c_seq c_new tanh_c h_in mask recurrent_inputs weight_hh scratch keep_h keep_c w_ci w_cf w_co
     ln_hh bias_hh ln_c ln_bias_c hw_hat hw_rstd c_hat c_rstd x ln_ih bias_ih xw_hat xw_rstd dA dHW dXW dout carry
-    dc rec g_ci g_cf g_co g_ln_c g_ln_bias_c g_ln_hh g_ln_ih g_bias g_weight_ih g_weight_hh""".split()  # noqa: SIM905
+    dc rec g_ci g_cf g_co g_ln_c g_ln_bias_c g_ln_hh g_ln_ih g_bias g_weight_ih g_weight_hh weight_ih weight_hr
+    gate_bias state_h""".split()  # noqa: SIM905
 )
 
 
@@ -100,7 +102,7 @@ def products_in_c(x: Tensor, N: int, H: int, G: int, backward: bool) -> bool:
     return backward or torch.get_num_threads() == 1 or 2 * N * H * G * H < SMALL_PRODUCT_FLOPS
 
 
-def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, tensors: dict):
+def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, tensors: dict, proj_size: int = 0):
     """The C plan over those of ``tensors`` (name -> tensor or None) it uses; each must be contiguous and
     stay alive while the plan runs."""
     pointers = {}
@@ -110,8 +112,9 @@ def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, 
                 raise ValueError(f"kernel tensor {name!r} is not contiguous")
             pointers[name] = value.data_ptr()
     input_size = x.shape[-1]
+    code = STREAM_KIND_CODES[kind]
     return _kernels.plan(
-        KIND_CODES[kind], DTYPE_CODES[x.dtype], T, N, H, G, input_size, LN_EPS, products, WIDE_VECTORS, pointers
+        code, DTYPE_CODES[x.dtype], T, N, H, G, input_size, proj_size, LN_EPS, products, WIDE_VECTORS, pointers
     )
 
 
@@ -189,3 +192,57 @@ def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict,
         _kernels.backward(plan, t, t + 1, None if rec is None else rec.data_ptr())
         rec = linear(dHW[t], weight_hh_t)
     return rec
+
+
+class CompiledStream:
+    """A stack of layers advanced one step per call by one C call (``_kernels_stream.h``): both products and
+    the cell's step for every layer, no autograd, nothing allocated.
+
+    ``layers`` holds each layer's parameters under base names (``weight_ih``, ``weight_hh``, ``bias_ih`` ...,
+    absent ones None), bottom first. They are copied when the stream is made: the weights packed into
+    panels, the small parameters cloned. The state lives in ``state_h`` (N, P) per layer and, for the
+    LSTM kinds, ``c_seq[0]`` (N, H).
+    """
+
+    def __init__(self, kind: str, layers: list[dict], N: int, dtype: torch.dtype):
+        G = 1 if kind.startswith("rnn") else (3 if kind in ("gru", "coupled") else 4)
+        lstm_kind, layernorm = kind in KIND_CODES, kind == "layernorm"
+        empty = partial(torch.empty, dtype=dtype)
+        self._tensors, plans = [], []
+        for p in layers:
+            GH, I = p["weight_ih"].shape
+            H = GH // G
+            P = p["weight_hh"].shape[1]
+            t = {name: (None if value is None else value.detach().contiguous().clone()) for name, value in p.items()}
+            t["acts"], t["state_h"] = empty(N, GH), torch.zeros(N, P, dtype=dtype)
+            if kind == "gru":
+                t["gate_bias"] = t["bias_ih"]
+            elif not layernorm and t["bias_ih"] is not None:
+                t["gate_bias"] = t["bias_ih"] + t["bias_hh"]
+            if kind == "gru" or layernorm:
+                t["scratch"] = empty(N, GH)
+            if lstm_kind:
+                t.update(h_seq=torch.zeros(2, N, H, dtype=dtype), c_seq=torch.zeros(2, N, H, dtype=dtype))
+                t["tanh_c"] = empty(N, H)
+            if layernorm:
+                t.update(xw_hat=empty(N, GH), hw_hat=empty(N, GH), c_hat=empty(N, H))
+                t.update(xw_rstd=empty(N), hw_rstd=empty(N), c_rstd=empty(N))
+            tensors = {**{name: t.get(key) for name, key in PARAMETER_NAMES.items()}, **t}
+            like = torch.empty(0, I, dtype=dtype)
+            plans.append(_plan(kind, like, 1, N, H, G, False, tensors, proj_size=P if P != H else 0))
+            self._tensors.append(t)
+        self._stream = _kernels.stream(plans)
+        self._step = _kernels.stream_step
+
+    def step(self, x: Tensor, out: Tensor) -> None:
+        """x (N, I) contiguous, of the stream's dtype -> out (N, P), the top layer's new state."""
+        self._step(self._stream, x.data_ptr(), out.data_ptr())
+
+    def products(self, x: Tensor, repeats: int) -> None:
+        """Each layer's two products alone, ``repeats`` times in one C call (a benchmark's floor): the
+        state is left as it was, the products' buffers are overwritten."""
+        _kernels.stream_products(self._stream, x.data_ptr(), repeats)
+
+    def states(self) -> list[tuple[Tensor, ...]]:
+        """Per layer, views of (h (N, P),) or (h, c (N, H)): the state the next step reads."""
+        return [(t["state_h"], t["c_seq"][0]) if "c_seq" in t else (t["state_h"],) for t in self._tensors]
