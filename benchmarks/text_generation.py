@@ -9,7 +9,8 @@ split. Prints the validation loss after each epoch against the wall-clock time; 
 Speed (``--part speed``, one thread): characters per second sampled from a 2 x 256 LSTM with the state carried
 (``TextGenerator.generate``), against the guides' loop that re-reads a window of the last 100 characters for
 every new one, against ``torch.nn.LSTM`` stepped one character at a time on the same weights, and against the
-step's matrix-vector products alone (a floor no implementation of this model goes under).
+step's matrix-vector products alone (torch.mv, output layer included: a floor no implementation of this model
+goes under) and the layers' products alone as the compiled stream makes them (output layer not included).
 
     python benchmarks/text_generation.py [--part quality|speed|all] [--epochs 7] [--seeds 0]
 """
@@ -107,6 +108,12 @@ def speed(characters: int = 2000, rounds: int = 3) -> dict:
     runs = {
         "lstmkit generate (state carried)": lambda n: model.generate("ROMEO:\n", n, seed=0),
         "the products alone (a floor)": products_alone,
+    }
+    stream = net.rnn.stream()
+    if stream.compiled:  # the layers' products as generate's stream makes them, without the output layer
+        x0 = torch.zeros(1, model.embedding_dim)
+        runs["the stream's layer products alone, C"] = lambda n: stream._engine.products(x0, n)
+    runs |= {
         "torch.nn.LSTM stepped": torch_stepped,
         f"re-reading a {WINDOW}-character window": rereading,
     }

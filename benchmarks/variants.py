@@ -1,11 +1,11 @@
 """Every lstmkit LSTM variant against torch.nn.LSTM on CPU: one command, a table, JSON beside it.
 
 Configs: (a) N 32, T 50, H_in 16, H 64; (b) N 64, T 100, H_in 64, H 256; (c) N 32, T 200, H_in 256, H 512,
-2 layers; (d) streaming: N 1, H_in 16, H 128, one step per call for 1000 steps. For (a)-(c), forward (no
-grad) and forward+backward of each variant, as ratios to torch.nn.LSTM measured side by side (alternating
-rounds, median), and achieved GFLOP/s as a share of a measured large-matmul peak. The NumPy reference
-runs on (a) and (b). Variants with recurrent dropout or zoneout run in training mode (in eval mode they
-are the plain cell). One thread throughout.
+2 layers; (d) streaming: N 1, H_in 16, H 128 and 512, one step per call for 1000 steps, every cell kind
+against torch.nn's cell of its family. For (a)-(c), forward (no grad) and forward+backward of each variant,
+as ratios to torch.nn.LSTM measured side by side (alternating rounds, median), and achieved GFLOP/s as a
+share of a measured large-matmul peak. The NumPy reference runs on (a) and (b). Variants with recurrent
+dropout or zoneout run in training mode (in eval mode they are the plain cell). One thread throughout.
 
     python benchmarks/variants.py [--configs a b c d denormals] [--rounds 3] [--backend auto]
 """
@@ -115,35 +115,60 @@ def run_config(name: str, c: dict, rounds: int, repeats: int, backend: str, peak
     return rows
 
 
-def run_streaming(steps: int = 1000) -> list[dict]:
-    """Microseconds per single-step call, N 1, H_in 16, H 128, no grad."""
-    torch.manual_seed(0)
-    xs = torch.randn(steps, 1, 16)
+STREAM_KINDS = {  # stream name -> the lstmkit layer, and torch.nn's one-step peer
+    "lstm": (lambda I, H: lnn.LSTM(I, H), lambda I, H: torch.nn.LSTMCell(I, H)),
+    "peephole": (lambda I, H: lnn.LSTM(I, H, cell="peephole"), lambda I, H: torch.nn.LSTMCell(I, H)),
+    "coupled": (lambda I, H: lnn.LSTM(I, H, cell="coupled"), lambda I, H: torch.nn.LSTMCell(I, H)),
+    "layernorm": (lambda I, H: lnn.LSTM(I, H, cell="layernorm"), lambda I, H: torch.nn.LSTMCell(I, H)),
+    "gru": (lambda I, H: lnn.GRU(I, H), lambda I, H: torch.nn.GRUCell(I, H)),
+    "rnn": (lambda I, H: lnn.RNN(I, H), lambda I, H: torch.nn.RNNCell(I, H)),
+}
+
+
+def run_streaming(steps: int = 1000, rounds: int = 5) -> list[dict]:
+    """Microseconds per single-step call at N 1, no grad: every kind's ``Stream`` against torch.nn's cell of
+    the same family (side by side, alternating rounds, median), with the cost split into the compiled
+    entry (the C call alone), its two products alone (``CompiledStream.products``: the floor) and Python
+    (checks, the output tensor). At H_in 16, H 128 (target <= 5 us each, > 3x faster than torch.nn.LSTMCell)
+    and H_in 16, H 512 (target <= 2x the products alone)."""
     rows = []
+    torch.manual_seed(0)
+    xs = list(torch.randn(steps, 1, 16))
+    for H in (128, 512):
+        for kind, (make_layer, make_cell) in STREAM_KINDS.items():
+            layer, cell = make_layer(16, H), make_cell(16, H)
+            stream = layer.stream()
+            state = [None]
 
-    def per_step(step) -> float:
-        def run():
-            state = None
-            with torch.no_grad():
+            def torch_steps(cell=cell, state=state):
+                with torch.no_grad():
+                    for x_t in xs:
+                        state[0] = cell(x_t, state[0])
+
+            def stream_steps(stream=stream):
                 for x_t in xs:
-                    state = step(x_t, state)
+                    stream(x_t)
 
-        return 1e6 * best_of(run, 3) / steps
+            timing = compare(stream_steps, torch_steps, rounds, 3)
+            row = {
+                "config": "d",
+                "H": H,
+                "variant": kind,
+                "us_per_step": 1e3 * timing["ours_ms"] / steps,
+                "torch_cell_us": 1e3 * timing["theirs_ms"] / steps,
+                "ratio": timing["ratio"],
+            }
+            if stream.compiled:
+                engine, out = stream._engine, torch.empty(1, H)
 
-    cells = {
-        "torch.nn.LSTMCell": torch.nn.LSTMCell(16, 128),
-        "lstmkit LSTMCell vanilla": lnn.LSTMCell(16, 128),
-        "lstmkit LSTMCell peephole": lnn.LSTMCell(16, 128, cell="peephole"),
-    }
-    for name, cell in cells.items():
-        rows.append({"config": "d", "variant": name, "us_per_step": per_step(lambda x_t, s, c=cell: c(x_t, s))})
-    for name, layer in (
-        ("torch.nn.LSTM per step", torch.nn.LSTM(16, 128)),
-        ("lstmkit LSTM per step", lnn.LSTM(16, 128)),
-    ):
-        rows.append(
-            {"config": "d", "variant": name, "us_per_step": per_step(lambda x_t, s, m=layer: m(x_t[None], s)[1])}
-        )
+                def entry(engine=engine, out=out):
+                    for x_t in xs:
+                        engine.step(x_t, out)
+
+                row["compiled_entry_us"] = 1e6 * best_of(entry, 3) / steps
+                row["products_us"] = 1e6 * best_of(lambda engine=engine: engine.products(xs[0], steps), 3) / steps
+                row["floor_ratio"] = row["us_per_step"] / row["products_us"]
+            rows.append(row)
     return rows
 
 
@@ -206,9 +231,16 @@ def main() -> None:
             f"{row['config']:<4}{row['variant']:<20}{row['mode']:<18}{row['ours_ms']:>9.1f}{row['theirs_ms']:>10.1f}"
             f"{row['ratio']:>8.2f}{row['peak_share']:>7.0%}"
         )
-    for row in rows:
-        if row["config"] == "d":
-            print(f"d   {row['variant']:<32}{row['us_per_step']:>8.1f} us/step")
+    streams = [row for row in rows if row["config"] == "d"]
+    if streams:
+        print("d   streams, N 1, H_in 16, us per step: stream | torch.nn cell (ratio) | C entry | products alone")
+    for row in streams:
+        split = f"{row['compiled_entry_us']:>6.2f} {row['products_us']:>6.2f}" if "products_us" in row else ""
+        print(
+            f"d   H {row['H']:<4}{row['variant']:<10}{row['us_per_step']:>7.2f} |{row['torch_cell_us']:>7.2f} "
+            f"({row['ratio']:.2f}) | {split}"
+            + (f"  stream / products {row['floor_ratio']:.2f}" if "floor_ratio" in row else "")
+        )
     for row in rows:
         if row["config"] == "denormals":
             print(

@@ -98,6 +98,19 @@ def test_generation_is_seeded_and_starts_from_the_prime(fitted, chorales):
         fitted.generate(10, temperature=0)
 
 
+def test_streamed_sampling_draws_what_rereading_the_whole_roll_gives(fitted, chorales):
+    """generate() carries the state in a Stream; the same draws from logits of the whole roll read at once."""
+    prime = chorales.test[1][:6]
+    sample = fitted.generate(36, prime=prime, temperature=0.8, seed=5)
+    generator = torch.Generator().manual_seed(int(np.random.default_rng(5).integers(2**62)))
+    fitted.model_.eval()
+    with torch.no_grad():
+        logits, _ = fitted.model_.step(torch.from_numpy(sample[None, :-1].astype(np.float32)))  # (1, 35, 88)
+    for t in range(len(prime) - 1, len(sample) - 1):
+        draw = torch.bernoulli(torch.sigmoid(logits[:, t] / 0.8), generator=generator)
+        assert np.array_equal(draw[0].numpy(), sample[t + 1]), t
+
+
 def test_save_load_and_bad_rolls(fitted, chorales, tmp_path):
     fitted.save(tmp_path / "model")
     again = load(tmp_path / "model")

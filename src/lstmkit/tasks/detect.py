@@ -355,7 +355,15 @@ class AnomalyDetector(SequenceEstimator):
         self._check_fitted()
         if self.scorer != "forecast":
             raise ParameterError("streaming scores need scorer='forecast' (an autoencoder needs a whole window)")
-        self._stream = {"state": None, "prediction": None, "smoothed": None}
+        self.model_.eval()
+        head = self.model_.head
+        self._stream = {
+            "layer": self.model_.rnn.stream(),  # the recurrent state, held; one compiled call per value
+            "input": torch.zeros(1, 1),
+            "head": (head.weight.detach()[0].clone(), float(head.bias.detach()[0])),  # prediction = w . h + b
+            "prediction": None,
+            "smoothed": None,
+        }
         for value in [] if history is None else np.asarray(history, dtype=float).reshape(-1):
             self.update(value)
 
@@ -372,8 +380,10 @@ class AnomalyDetector(SequenceEstimator):
         error = 0.0 if stream["prediction"] is None else abs(z - stream["prediction"])
         alpha = 2.0 / (self.smoothing + 1)
         smoothed = error if stream["smoothed"] is None else (1 - alpha) * stream["smoothed"] + alpha * error
-        out, stream["state"] = self.model_.rnn(torch.tensor([[[z]]], dtype=torch.float32), stream["state"])
-        stream["prediction"], stream["smoothed"] = float(self.model_.head(out)[0, 0, 0]), smoothed
+        stream["input"][0, 0] = z
+        h = stream["layer"](stream["input"])[0]  # (H,)
+        weight, bias = stream["head"]
+        stream["prediction"], stream["smoothed"] = float(torch.dot(weight, h)) + bias, smoothed
         return (smoothed - self.score_mean_) / self.score_std_
 
     # ---- persistence ---------------------------------------------------------------------------

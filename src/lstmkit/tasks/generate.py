@@ -252,8 +252,9 @@ class TextGenerator(SequenceEstimator):
         else:
             generator.manual_seed(seed)
         self.model_.eval()
-        logits, state = self.model_.step(torch.tensor([self._prime_ids(prime)]))
+        logits, state = self.model_.step(torch.tensor([self._prime_ids(prime)]))  # the prime in one call
         logits = logits[:, -1]  # (1, V): the next token's
+        next_logits = self.model_.stream(state)  # then one token per call, the state held
         never = torch.zeros(len(self.vocabulary_), dtype=torch.bool)
         never[: len(SPECIALS)] = True  # padding, unknown, start and end are never sampled
         tokens: list[str] = []
@@ -263,8 +264,7 @@ class TextGenerator(SequenceEstimator):
             if stop is not None and self._detokenize(tokens[-len(stop) - 1 :]).endswith(stop):
                 text = self._detokenize(tokens)
                 return text[: text.rfind(stop)]
-            logits, state = self.model_.step(token[:, None], state)
-            logits = logits[:, -1]
+            logits = next_logits(token)
         return self._detokenize(tokens)
 
     # ---- inside --------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Shapes: N batch (parallel streams), T steps, E embedding size, H hidden size, V 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -53,6 +55,17 @@ class TokenLanguageModel(nn.Module):
         logits = self.output(self.dropout(result[0]))  # (N, T, V)
         return (logits, *result[1:])
 
+    def stream(self, state=None, batch_size: int = 1) -> Callable[[torch.Tensor], torch.Tensor]:
+        """From ``state`` on, one token per call: ids (N,) -> logits (N, V) of the next token, the recurrent state
+        held in the layer's ``Stream`` (eval mode, no autograd: for sampling)."""
+        stream = self.rnn.stream(batch_size, state)
+
+        def next_logits(ids: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return self.output(stream(self.embedding.weight[ids]))
+
+        return next_logits
+
     def forward(self, ids: torch.Tensor, state=None):
         logits, state = self.step(ids.t(), state)  # (T, N) -> (N, T) and back
         return logits.transpose(0, 1), state  # (T, N, V)
@@ -84,6 +97,17 @@ class PianoRollModel(nn.Module):
         """frames (N, T, K) -> (logits (N, T, K), state)."""
         outputs, state = self.rnn(frames, state)
         return self.output(self.dropout(outputs)), state
+
+    def stream(self, state=None, batch_size: int = 1) -> Callable[[torch.Tensor], torch.Tensor]:
+        """From ``state`` on, one frame per call: frames (N, K) -> logits (N, K) of the next frame, the recurrent
+        state held in the layer's ``Stream`` (eval mode, no autograd: for sampling)."""
+        stream = self.rnn.stream(batch_size, state)
+
+        def next_logits(frames: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return self.output(stream(frames))
+
+        return next_logits
 
     def forward(self, frames: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         outputs, _ = self.rnn(frames, lengths=lengths)  # (N, T, H); steps past a sequence's end are padding

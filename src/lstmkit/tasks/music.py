@@ -185,9 +185,10 @@ class MusicGenerator(SequenceEstimator):
         generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
         self.model_.eval()
         frames = [torch.from_numpy(prime)]
-        logits, state = self.model_.step(frames[0][None])  # (1, T0, 88)
+        logits, state = self.model_.step(frames[0][None])  # the prime in one call: (1, T0, 88)
+        logits, next_logits = logits[:, -1], self.model_.stream(state)  # then one frame per call
         while sum(len(f) for f in frames) < length:
-            frame = torch.bernoulli(torch.sigmoid(logits[:, -1] / temperature), generator=generator)  # (1, 88)
+            frame = torch.bernoulli(torch.sigmoid(logits / temperature), generator=generator)  # (1, 88)
             frames.append(frame)
-            logits, state = self.model_.step(frame[None], state)
+            logits = next_logits(frame)
         return torch.cat(frames)[:length].numpy().astype(np.uint8)
