@@ -80,8 +80,42 @@ def test_fast_modes_match_the_native_backend(mode, kind, dtype, case, monkeypatc
 
 
 def test_the_compiled_kernels_were_built():
-    """CI builds the extension; a silent fallback to the torch loop would hide a broken build."""
+    """CI builds the extension, with OpenMP; a silent fallback to the torch loop (or to one thread) would hide
+    a broken build."""
     assert kernels.ENABLED, "lstmkit.nn.backends._kernels did not build (or LSTMKIT_KERNELS=0 is set)"
+    assert kernels.THREADED, "lstmkit.nn.backends._kernels was built without OpenMP"
+
+
+@pytest.mark.parametrize(("kind", "dtype"), list(itertools.product(KINDS, (torch.float32, torch.float64))))
+def test_threads_split_the_batch_and_agree_with_one_thread(kind, dtype, monkeypatch):
+    """Forward rows are independent: the same numbers on any thread count. The backward's parameter
+    gradients are sums over rows, each thread's added after: equal up to reassociation (float32: ~1e-6 of
+    the sums' size)."""
+    monkeypatch.setattr(kernels, "products_in_c", lambda *shape, backward: True)
+    torch.manual_seed(0)
+    layer = make_layer(kind, H_IN, H, num_layers=2, bidirectional=True, backend="fast", dtype=dtype)
+    x = torch.randn(T, 13, H_IN, dtype=dtype)  # 13 rows: shares of 7 + 6 and 5 + 4 + 4
+    weights = torch.randn(T, 13, 2 * H, dtype=dtype)
+    threads = torch.get_num_threads()
+    results = []
+    try:
+        for count in (1, 2, 3):
+            torch.set_num_threads(count)
+            assert kernels.threads() == count
+            x_grad = x.clone().requires_grad_(True)
+            out, _ = layer(x_grad)
+            layer.zero_grad()
+            (out * weights).sum().backward()
+            results.append((out.detach(), x_grad.grad, {n: p.grad.clone() for n, p in layer.named_parameters()}))
+    finally:
+        torch.set_num_threads(threads)
+    rtol = 1e-5 if dtype == torch.float32 else 1e-12
+    for out, dx, grads in results[1:]:
+        assert torch.equal(out, results[0][0])
+        torch.testing.assert_close(dx, results[0][1], rtol=rtol, atol=rtol)
+        for name, grad in grads.items():
+            scale = results[0][2][name].abs().max().item()
+            torch.testing.assert_close(grad, results[0][2][name], rtol=0, atol=rtol * scale, msg=name)
 
 
 def test_compiled_loop_refuses_bad_plans_and_steps():
@@ -176,7 +210,10 @@ def test_cells_without_grad_take_the_compiled_step_and_match_the_torch_step(kind
 
 
 def test_environment_switch_turns_the_compiled_loop_off():
-    code = "from lstmkit.nn.backends import kernels; print(kernels.ENABLED, kernels.WIDE_VECTORS)"
+    code = (
+        "import torch; from lstmkit import nn; from lstmkit.nn.backends import kernels; "
+        "print(kernels.ENABLED, kernels.WIDE_VECTORS, kernels.THREADED, nn.LSTM(3, 4).stream().compiled)"
+    )
     env = {**os.environ, "LSTMKIT_KERNELS": "0"}
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.split() == ["False", "False"]
+    assert result.stdout.split() == ["False", "False", "False", "False"]

@@ -13,6 +13,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,7 @@ enum { DTYPE_FLOAT32 = 0, DTYPE_FLOAT64 = 1 };
 typedef struct {
     int kind, dtype;
     Py_ssize_t T, N, H, G, input_size, proj_size; /* proj_size: P of a projected layer, else 0 */
+    Py_ssize_t n0, n1;       /* the batch rows the steps run over (a thread's share, or all N) */
     double eps;
     int products;            /* make the recurrent products here */
     int wide;                /* with 512-bit vectors (asked for, and the CPU has them) */
@@ -164,6 +168,7 @@ static PyObject *make_plan(PyObject *self, PyObject *args) {
     if (!p) return PyErr_NoMemory();
     p->kind = kind, p->dtype = dtype, p->T = T, p->N = N, p->H = H, p->G = G, p->input_size = input_size, p->eps = eps;
     p->proj_size = proj_size;
+    p->n0 = 0, p->n1 = N;
     p->products = products;
     p->wide = wide && cpu_wide;
     p->row_tmp = malloc(2 * (size_t)H * sizeof(double));
@@ -225,10 +230,118 @@ static PyObject *make_plan(PyObject *self, PyObject *args) {
     return capsule;
 }
 
+/* A share of a time loop for one thread: a copy of the plan restricted to rows n0 .. n1-1, with its own
+ * scratch row, step buffer and gradient sums (added to the plan's after the threads are joined). */
+typedef struct {
+    Plan plan;
+    Py_ssize_t t0, t1;
+    const void *given;
+    int backward;
+    void *owned[16]; /* what this share allocated, freed after the join */
+    int n_owned;
+} Share;
+
+/* The gradient sums a backward pass adds to, with their lengths: each share sums its rows' part. */
+static int gradient_fields(Plan *p, void ***fields, Py_ssize_t *sizes) {
+    const Py_ssize_t H = p->H, GH = p->G * p->H;
+    void **all[] = {&p->g_ci, &p->g_cf, &p->g_co, &p->g_ln_c, &p->g_ln_bias_c, &p->g_ln_hh, &p->g_ln_ih, &p->g_bias,
+                    &p->g_weight_ih, &p->g_weight_hh};
+    const Py_ssize_t lengths[] = {H, H, H, H, H, GH, GH, GH, GH * p->input_size, GH * H};
+    for (int k = 0; k < 10; ++k) fields[k] = all[k], sizes[k] = lengths[k];
+    return 10;
+}
+
+static void run_share(Share *w) {
+    Plan *p = &w->plan;
+    if (p->dtype == DTYPE_FLOAT32) {
+        if (w->backward) backward_steps_f32(p, w->t0, w->t1, w->given);
+        else forward_steps_f32(p, w->t0, w->t1, w->given);
+    } else {
+        if (w->backward) backward_steps_f64(p, w->t0, w->t1, w->given);
+        else forward_steps_f64(p, w->t0, w->t1, w->given);
+    }
+}
+
+/* Give share w (a copy of p) private buffers for what threads must not share; 0 when out of memory. */
+static int share_buffers(Share *w, Plan *p) {
+    const size_t real = p->dtype == DTYPE_FLOAT32 ? sizeof(float) : sizeof(double);
+    const Py_ssize_t H = p->H, GH = p->G * p->H, I = p->input_size, widest = H > I ? H : I;
+    Plan *q = &w->plan;
+#define OWN(slot, bytes)                                                                                              \
+    do {                                                                                                              \
+        if (!((slot) = w->owned[w->n_owned++] = calloc(1, (bytes)))) return 0;                                        \
+    } while (0)
+    OWN(q->row_tmp, 2 * (size_t)H * real);
+    OWN(q->sink, (size_t)GH * real);
+    if (w->backward && p->products)
+        OWN(q->step_pack, (size_t)(p->dtype == DTYPE_FLOAT32 ? packed_size_f32(p->N, widest, p->wide)
+                                                             : packed_size_f64(p->N, widest, p->wide)) *
+                              real);
+    void **fields[10];
+    Py_ssize_t sizes[10];
+    const int count = gradient_fields(q, fields, sizes);
+    for (int k = 0; w->backward && k < count; ++k) {
+        if (*fields[k] == p->sink) *fields[k] = q->sink;
+        else if (*fields[k]) OWN(*fields[k], (size_t)sizes[k] * real);
+    }
+#undef OWN
+    return 1;
+}
+
+/* Add share w's gradient sums into the plan's. */
+static void share_reduce(const Share *w, Plan *p) {
+    void **mine[10], **theirs[10];
+    Py_ssize_t sizes[10];
+    Plan *q = (Plan *)&w->plan;
+    const int count = gradient_fields(p, mine, sizes);
+    gradient_fields(q, theirs, sizes);
+    for (int k = 0; k < count; ++k) {
+        if (!*mine[k] || *mine[k] == p->sink) continue;
+        for (Py_ssize_t j = 0; j < sizes[k]; ++j) {
+            if (p->dtype == DTYPE_FLOAT32) ((float *)*mine[k])[j] += ((const float *)*theirs[k])[j];
+            else ((double *)*mine[k])[j] += ((const double *)*theirs[k])[j];
+        }
+    }
+}
+
+/* Steps t0 .. t1 (forward, or backward) split over ``threads`` threads by batch rows: in the forward the rows
+ * are independent; in the backward each share also sums its rows' part of every parameter gradient, and the
+ * parts are added after the join (so the sums are reassociated, as any parallel reduction). The threads are
+ * OpenMP's: torch's own pool when torch runs on the same runtime, so that its idle workers, which spin for a
+ * while after each of torch's parallel regions, take the shares instead of competing with them. Returns 0
+ * when out of memory. */
+static int run_shared(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const void *given, int backward, int threads) {
+    if (!(p->dtype == DTYPE_FLOAT32 ? prepare_f32(p, backward) : prepare_f64(p, backward))) return 0;
+    if (threads > p->N) threads = (int)p->N;
+    if (threads < 2 || !p->products) {
+        Share whole = {.plan = *p, .t0 = t0, .t1 = t1, .given = given, .backward = backward};
+        run_share(&whole);
+        return 1;
+    }
+    Share *shares = calloc((size_t)threads, sizeof(Share));
+    int ok = shares != NULL;
+    for (int k = 0; ok && k < threads; ++k) {
+        Share *w = &shares[k];
+        *w = (Share){.plan = *p, .t0 = t0, .t1 = t1, .given = given, .backward = backward};
+        w->plan.n0 = p->N * k / threads, w->plan.n1 = p->N * (k + 1) / threads;
+        ok = k == 0 || share_buffers(w, p);
+    }
+    if (ok) {
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+        for (int k = 0; k < threads; ++k) run_share(&shares[k]);
+        for (int k = 1; backward && k < threads; ++k) share_reduce(&shares[k], p);
+    }
+    for (int k = 0; shares && k < threads; ++k)
+        for (int j = 0; j < shares[k].n_owned; ++j) free(shares[k].owned[j]);
+    free(shares);
+    return ok;
+}
+
 static PyObject *run_steps(PyObject *args, int backward) {
     PyObject *capsule, *product;
     Py_ssize_t t0, t1;
-    if (!PyArg_ParseTuple(args, "OnnO", &capsule, &t0, &t1, &product)) return NULL;
+    int threads = 1;
+    if (!PyArg_ParseTuple(args, "OnnO|i", &capsule, &t0, &t1, &product, &threads)) return NULL;
     Plan *p = PyCapsule_GetPointer(capsule, PLAN_NAME);
     if (!p) return NULL;
     void *given = product == Py_None ? NULL : PyLong_AsVoidPtr(product);
@@ -246,11 +359,7 @@ static PyObject *run_steps(PyObject *args, int backward) {
     }
     int ok;
     Py_BEGIN_ALLOW_THREADS
-    if (p->dtype == DTYPE_FLOAT32) {
-        ok = backward ? backward_steps_f32(p, t0, t1, given) : forward_steps_f32(p, t0, t1, given);
-    } else {
-        ok = backward ? backward_steps_f64(p, t0, t1, given) : forward_steps_f64(p, t0, t1, given);
-    }
+    ok = run_shared(p, t0, t1, given, backward, threads);
     Py_END_ALLOW_THREADS
     if (!ok) return PyErr_NoMemory();
     Py_RETURN_NONE;
@@ -416,8 +525,8 @@ static PyObject *backward(PyObject *self, PyObject *args) { return run_steps(arg
 
 static PyMethodDef methods[] = {
     {"plan", make_plan, METH_VARARGS, "plan(kind, dtype, T, N, H, G, input_size, proj_size, eps, products, wide, pointers)"},
-    {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw): steps t0 .. t1-1"},
-    {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec): steps t1-1 down to t0"},
+    {"forward", forward, METH_VARARGS, "forward(plan, t0, t1, hw, threads=1): steps t0 .. t1-1"},
+    {"backward", backward, METH_VARARGS, "backward(plan, t0, t1, rec, threads=1): steps t1-1 down to t0"},
     {"stream", make_stream, METH_VARARGS, "stream(plans): one plan per layer, each with T = 1"},
     {"stream_step", (PyCFunction)(void (*)(void))stream_step, METH_FASTCALL, "stream_step(stream, x, out): one step"},
     {"stream_products", stream_products, METH_VARARGS, "stream_products(stream, x, repeats): the products alone"},
@@ -433,7 +542,13 @@ PyMODINIT_FUNC PyInit__kernels(void) {
     cpu_wide = __builtin_cpu_supports("avx512f") != 0;
 #endif
     PyObject *m = PyModule_Create(&module);
-    if (m && PyModule_AddIntConstant(m, "WIDE_VECTORS", cpu_wide) < 0) {
+#ifdef _OPENMP
+    const int threaded = 1;
+#else
+    const int threaded = 0;
+#endif
+    if (m && (PyModule_AddIntConstant(m, "WIDE_VECTORS", cpu_wide) < 0 ||
+              PyModule_AddIntConstant(m, "THREADED", threaded) < 0)) {
         Py_DECREF(m);
         return NULL;
     }

@@ -100,7 +100,7 @@ KERNEL_TARGETS static void FN(forward_step)(const Plan *p, Py_ssize_t t, const R
     const REAL *w_ci = p->w_ci, *w_cf = p->w_cf, *w_co = p->w_co, *mask = p->mask;
     const REAL *ln_hh = p->ln_hh, *bias_hh = p->bias_hh, *ln_c = p->ln_c, *ln_bias_c = p->ln_bias_c;
     const REAL *ln_ih = p->ln_ih, *bias_ih = p->bias_ih;
-    for (Py_ssize_t n = 0; n < N; ++n) {
+    for (Py_ssize_t n = p->n0; n < p->n1; ++n) {
         const Py_ssize_t row = t * NH + n * H, grow = (t * N + n) * GH;
         REAL *restrict a = (REAL *)p->acts + grow;
         const REAL *restrict hw = hw_all ? hw_all + n * GH : NULL;
@@ -191,7 +191,7 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
     REAL *g_ci = p->g_ci, *g_cf = p->g_cf, *g_co = p->g_co;
     REAL *g_ln_c = p->g_ln_c, *g_ln_bias_c = p->g_ln_bias_c, *g_ln_hh = p->g_ln_hh, *g_bias = p->g_bias;
     REAL *restrict dh = p->row_tmp, *restrict dc_held = (REAL *)p->row_tmp + H;
-    for (Py_ssize_t n = 0; n < N; ++n) {
+    for (Py_ssize_t n = p->n0; n < p->n1; ++n) {
         const Py_ssize_t row = t * NH + n * H, grow = (t * N + n) * GH;
         const REAL *restrict a = (const REAL *)p->acts + grow;
         REAL *restrict da = (REAL *)p->dA + grow;
@@ -266,56 +266,56 @@ KERNEL_TARGETS static void FN(backward_step)(const Plan *p, Py_ssize_t t, const 
     }
 }
 
-/* Steps t0 .. t1-1 forward. With hw given (one step), it is that step's recurrent product; without,
- * each step's product is made here (W_hh^T packed on first use), straight into acts[t] when nothing
- * comes between it and the pre-activation (every cell but layernorm). Returns 0 when out of memory. */
-static int FN(forward_steps)(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *hw) {
-    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H;
-    if (p->products && !p->packed_forward && !(p->packed_forward = FN(packed_copy)(p->weight_hh, H, GH, 1, H, p->wide)))
-        return 0;
+/* Pack W_hh for the products made here, and the step buffer of the weight gradients (before any thread
+ * starts: the packed copies are shared). Returns 0 when out of memory. */
+static int FN(prepare)(Plan *p, int backward) {
+    const Py_ssize_t H = p->H, GH = p->G * p->H, I = p->input_size, widest = H > I ? H : I;
+    if (!p->products) return 1;
+    if (!backward)
+        return p->packed_forward || (p->packed_forward = FN(packed_copy)(p->weight_hh, H, GH, 1, H, p->wide));
+    if (!p->packed_backward && !(p->packed_backward = FN(packed_copy)(p->weight_hh, GH, H, H, 1, p->wide))) return 0;
+    return p->step_pack || (p->step_pack = malloc((size_t)FN(packed_size)(p->N, widest, p->wide) * sizeof(REAL)));
+}
+
+/* Steps t0 .. t1-1 forward over the plan's rows n0 .. n1-1 (prepared). With hw given (one step), it is that
+ * step's recurrent product; without, each step's product is made here, straight into acts[t] when nothing
+ * comes between it and the pre-activation (every cell but layernorm). */
+static void FN(forward_steps)(const Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *hw) {
+    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H, n0 = p->n0, rows = p->n1 - p->n0;
     const int direct = p->kind != KIND_LAYERNORM;
     for (Py_ssize_t t = t0; t < t1; ++t) {
         if (p->products) {
-            const REAL *src = (const REAL *)p->recurrent_inputs + t * N * H;
-            REAL *dest = direct ? (REAL *)p->acts + t * N * GH : p->scratch;
-            FN(product)(N, GH, H, src, H, 1, p->packed_forward, dest, direct, p->wide);
+            const REAL *src = (const REAL *)p->recurrent_inputs + (t * N + n0) * H;
+            REAL *dest = direct ? (REAL *)p->acts + (t * N + n0) * GH : (REAL *)p->scratch + n0 * GH;
+            FN(product)(rows, GH, H, src, H, 1, p->packed_forward, dest, direct, p->wide);
         }
         FN(forward_step)(p, t, p->products ? (direct ? NULL : p->scratch) : hw);
     }
-    return 1;
 }
 
-/* dW (G*H, K) += dP_t^T inputs_t over the step's N rows: dP_t (N, G*H) read as A^T through strides,
- * inputs_t (N, K) packed into the plan's step buffer. */
-static void FN(add_weight_gradient)(Plan *p, const REAL *dP_t, const REAL *inputs_t, Py_ssize_t K, REAL *dW) {
-    const Py_ssize_t GH = p->G * p->H;
-    FN(pack)(inputs_t, p->N, K, K, 1, p->step_pack, p->wide);
-    FN(product)(GH, K, p->N, dP_t, 1, GH, p->step_pack, dW, 1, p->wide);
+/* dW (G*H, K) += dP_t^T inputs_t over the plan's rows: dP_t (rows, G*H) read as A^T through strides,
+ * inputs_t (rows, K) packed into the plan's step buffer. */
+static void FN(add_weight_gradient)(const Plan *p, const REAL *dP_t, const REAL *inputs_t, Py_ssize_t K, REAL *dW) {
+    const Py_ssize_t GH = p->G * p->H, rows = p->n1 - p->n0;
+    FN(pack)(inputs_t, rows, K, K, 1, p->step_pack, p->wide);
+    FN(product)(GH, K, rows, dP_t, 1, GH, p->step_pack, dW, 1, p->wide);
 }
 
-/* Steps t1-1 down to t0 backward; ``rec`` as in backward_step for the first of them. With products made
- * here, each step's dHW[t] W_hh goes to the plan's rec buffer for the step before, and the step's share
- * of dW_hh and dW_ih is added to g_weight_hh and g_weight_ih. Returns 0 when out of memory. */
-static int FN(backward_steps)(Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *rec) {
-    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H, I = p->input_size;
-    if (p->products) {
-        if (!p->packed_backward && !(p->packed_backward = FN(packed_copy)(p->weight_hh, GH, H, H, 1, p->wide)))
-            return 0;
-        const Py_ssize_t widest = H > I ? H : I;
-        if (!p->step_pack && !(p->step_pack = malloc((size_t)FN(packed_size)(N, widest, p->wide) * sizeof(REAL))))
-            return 0;
-    }
+/* Steps t1-1 down to t0 backward over the plan's rows (prepared); ``rec`` as in backward_step for the first
+ * of them. With products made here, each step's dHW[t] W_hh goes to the plan's rec buffer for the step
+ * before, and the rows' share of dW_hh and dW_ih is added to g_weight_hh and g_weight_ih. */
+static void FN(backward_steps)(const Plan *p, Py_ssize_t t0, Py_ssize_t t1, const REAL *rec) {
+    const Py_ssize_t N = p->N, H = p->H, GH = p->G * p->H, I = p->input_size, n0 = p->n0, rows = p->n1 - p->n0;
     for (Py_ssize_t t = t1 - 1; t >= t0; --t) {
         FN(backward_step)(p, t, rec);
         if (p->products) {
-            const REAL *dhw = (const REAL *)p->dHW + t * N * GH, *dxw = (const REAL *)p->dXW + t * N * GH;
-            FN(product)(N, H, GH, dhw, GH, 1, p->packed_backward, p->rec, 0, p->wide);
+            const REAL *dhw = (const REAL *)p->dHW + (t * N + n0) * GH, *dxw = (const REAL *)p->dXW + (t * N + n0) * GH;
+            FN(product)(rows, H, GH, dhw, GH, 1, p->packed_backward, (REAL *)p->rec + n0 * H, 0, p->wide);
             rec = p->rec;
-            FN(add_weight_gradient)(p, dhw, (const REAL *)p->recurrent_inputs + t * N * H, H, p->g_weight_hh);
-            FN(add_weight_gradient)(p, dxw, (const REAL *)p->x + t * N * I, I, p->g_weight_ih);
+            FN(add_weight_gradient)(p, dhw, (const REAL *)p->recurrent_inputs + (t * N + n0) * H, H, p->g_weight_hh);
+            FN(add_weight_gradient)(p, dxw, (const REAL *)p->x + (t * N + n0) * I, I, p->g_weight_ih);
         }
     }
-    return 1;
 }
 
 #undef FN

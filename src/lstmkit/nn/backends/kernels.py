@@ -33,6 +33,7 @@ except ImportError:  # built without a C compiler: fast.py's torch loop runs ins
 
 ENABLED = _kernels is not None and os.environ.get("LSTMKIT_KERNELS", "1") != "0"
 WIDE_VECTORS = ENABLED and bool(_kernels.WIDE_VECTORS)  # the CPU has 512-bit vectors for the products
+THREADED = ENABLED and bool(_kernels.THREADED)  # built with OpenMP: the loop splits batch rows over torch's threads
 KIND_CODES = {"lstm": 0, "peephole": 1, "coupled": 2, "layernorm": 3}  # the time loop's kinds
 STREAM_KIND_CODES = {**KIND_CODES, "gru": 4, "rnn": 5, "rnn_relu": 6}  # a stream runs every kind
 DTYPE_CODES = {torch.float32: 0, torch.float64: 1}
@@ -91,15 +92,20 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return torch.nn.functional.linear(x, weight, bias)
 
 
+def threads() -> int:
+    """How many threads the compiled loop splits a batch over: torch's count, where it was built with OpenMP."""
+    return torch.get_num_threads() if THREADED else 1
+
+
 def products_in_c(x: Tensor, N: int, H: int, G: int, backward: bool) -> bool:
     """Whether each step's recurrent product (N, H) x (H, G*H) is made in C rather than by torch.
 
-    Always in the backward pass: there the C loop also forms the weight gradients step by step, which
-    beats torch's large products and their transposed copies even when torch has more threads (at batch
-    64, T 100, H 256 on two threads: training 64 ms vs 85 ms). Forward, torch's products win once they are
-    large and torch can spread them over several threads.
+    In C whenever the loop can use as many threads as torch (``threads()``), and always in the backward pass:
+    there the C loop also forms the weight gradients step by step, which beats torch's large products and
+    their transposed copies. Only a forward on several torch threads by a loop built without OpenMP leaves
+    large products to torch (oneDNN), one call per step.
     """
-    return backward or torch.get_num_threads() == 1 or 2 * N * H * G * H < SMALL_PRODUCT_FLOPS
+    return backward or threads() == torch.get_num_threads() or 2 * N * H * G * H < SMALL_PRODUCT_FLOPS
 
 
 def _plan(kind: str, x: Tensor, T: int, N: int, H: int, G: int, products: bool, tensors: dict, proj_size: int = 0):
@@ -132,7 +138,7 @@ def forward(kind: str, x: Tensor, weight_hh: Tensor, buffers: dict, params: dict
     scratch = torch.empty(N, GH, dtype=x.dtype) if in_c else None
     plan = _plan(kind, x, T, N, H, G, in_c, {**buffers, **params, "weight_hh": weight_hh, "scratch": scratch})
     if in_c:
-        _kernels.forward(plan, 0, T, None)
+        _kernels.forward(plan, 0, T, None, threads())
         return
     for t in range(T):
         hw = linear(buffers["recurrent_inputs"][t], weight_hh)  # (N, G*H), alive until the step has read it
@@ -184,7 +190,7 @@ def backward(kind: str, x: Tensor, weight_hh: Tensor, saved: dict, params: dict,
     tensors = {**saved, **params, **grads, "x": x.contiguous(), "weight_hh": weight_hh, "rec": rec}
     plan = _plan(kind, x, T, N, H, G, in_c, tensors)
     if in_c:
-        _kernels.backward(plan, 0, T, None)
+        _kernels.backward(plan, 0, T, None, threads())
         return rec
     dHW = grads["dHW"] if grads.get("dHW") is not None else grads["dA"]
     weight_hh_t = weight_hh.t().contiguous()
