@@ -5,9 +5,10 @@ Configs: (a) N 32, T 50, H_in 16, H 64; (b) N 64, T 100, H_in 64, H 256; (c) N 3
 against torch.nn's cell of its family. For (a)-(c), forward (no grad) and forward+backward of each variant,
 as ratios to torch.nn.LSTM measured side by side (alternating rounds, median), and achieved GFLOP/s as a
 share of a measured large-matmul peak. The NumPy reference runs on (a) and (b). Variants with recurrent
-dropout or zoneout run in training mode (in eval mode they are the plain cell). One thread throughout.
+dropout or zoneout run in training mode (in eval mode they are the plain cell). One thread unless --threads
+(streams: always one).
 
-    python benchmarks/variants.py [--configs a b c d denormals] [--rounds 3] [--backend auto]
+    python benchmarks/variants.py [--configs a b c d denormals] [--rounds 3] [--backend auto] [--threads 1]
 """
 
 from __future__ import annotations
@@ -207,21 +208,27 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--backend", default="auto")
+    parser.add_argument("--threads", type=int, default=1, help="torch's threads, for both sides (streams: 1)")
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     peak = matmul_peak()
     started = time.perf_counter()
     rows = []
     for name in args.configs:
         if name == "d":
+            torch.set_num_threads(1)
             rows += run_streaming()
+            torch.set_num_threads(args.threads)
         elif name == "denormals":
             rows += run_denormals(args.rounds)
         else:
             rows += run_config(name, CONFIGS[name], args.rounds, 1 if name == "c" else args.repeats, args.backend, peak)
     loop = "compiled kernels" if kernels.ENABLED else "torch loop (extension not built or LSTMKIT_KERNELS=0)"
-    vectors = ", 512-bit products" if kernels.WIDE_VECTORS else ""
-    print(f"torch {torch.__version__}, 1 thread, float32, matmul peak {peak:.0f} GFLOP/s, backend={args.backend}")
+    vectors = (", 512-bit products" if kernels.WIDE_VECTORS else "") + (", OpenMP" if kernels.THREADED else "")
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s), float32, matmul peak {peak:.0f} GFLOP/s, "
+        f"backend={args.backend}"
+    )
     print(f"fast backend: {loop}{vectors}")
     print(f"{'cfg':<4}{'variant':<20}{'mode':<18}{'ms':>9}{'torch ms':>10}{'ratio':>8}{'peak':>7}")
     for row in rows:
@@ -249,8 +256,15 @@ def main() -> None:
             )
     print(f"({time.perf_counter() - started:.0f} s)")
     write_results(
-        "variants",
-        {"backend": args.backend, "loop": loop, "matmul_peak_gflops": peak, "configs": CONFIGS, "results": rows},
+        "variants" if args.threads == 1 else f"variants_{args.threads}_threads",
+        {
+            "backend": args.backend,
+            "threads": args.threads,
+            "loop": loop,
+            "matmul_peak_gflops": peak,
+            "configs": CONFIGS,
+            "results": rows,
+        },
     )
 
 

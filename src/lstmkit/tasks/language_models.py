@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from lstmkit.tasks.modules import recurrent_layer
@@ -57,12 +58,14 @@ class TokenLanguageModel(nn.Module):
 
     def stream(self, state=None, batch_size: int = 1) -> Callable[[torch.Tensor], torch.Tensor]:
         """From ``state`` on, one token per call: ids (N,) -> logits (N, V) of the next token, the recurrent state
-        held in the layer's ``Stream`` (eval mode, no autograd: for sampling)."""
+        held in the layer's ``Stream`` (eval mode, no autograd: for sampling; the weights are copied now)."""
         stream = self.rnn.stream(batch_size, state)
+        embedding, weight, bias = (
+            t.detach().clone() for t in (self.embedding.weight, self.output.weight, self.output.bias)
+        )
 
         def next_logits(ids: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return self.output(stream(self.embedding.weight[ids]))
+            return F.linear(stream(embedding.index_select(0, ids)), weight, bias)
 
         return next_logits
 
@@ -100,12 +103,12 @@ class PianoRollModel(nn.Module):
 
     def stream(self, state=None, batch_size: int = 1) -> Callable[[torch.Tensor], torch.Tensor]:
         """From ``state`` on, one frame per call: frames (N, K) -> logits (N, K) of the next frame, the recurrent
-        state held in the layer's ``Stream`` (eval mode, no autograd: for sampling)."""
+        state held in the layer's ``Stream`` (eval mode, no autograd: for sampling; the weights are copied now)."""
         stream = self.rnn.stream(batch_size, state)
+        weight, bias = (t.detach().clone() for t in (self.output.weight, self.output.bias))
 
         def next_logits(frames: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return self.output(stream(frames))
+            return F.linear(stream(frames), weight, bias)
 
         return next_logits
 
