@@ -355,9 +355,22 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--seeds", "1;2"], "expected --seeds as comma-separated integers, got '1;2'"),
         (["--quick", "--json", existing], "already exists"),
     ]
+    adding = [
+        (["--length", "21"], "Invalid value for '--length'"),
+        (["--input-bias", "minus"], "Invalid value for '--input-bias'"),
+        (["--seeds", ""], "expected --seeds as comma-separated integers, got ''"),
+        (["--quick", "--json", existing], "already exists"),
+    ]
+    continual = [
+        (["--epochs", "0"], "Invalid value for '--epochs'"),
+        (["--quick", "--picture", existing], "already exists"),
+        (["--quick", "--picture", existing / "c.png"], "is a file, not a folder"),
+    ]
     return (
         [(["experiment", "reber", *a], m) for a, m in reber]
         + [(["experiment", "temporal-order", *a], m) for a, m in temporal]
+        + [(["experiment", "adding", *a], m) for a, m in adding]
+        + [(["experiment", "continual-reber", *a], m) for a, m in continual]
         + [(["generate", "text", *a], m) for a, m in generate_text]
         + [(["generate", "music", *a], m) for a, m in generate_music]
         + [(["forecast", *a], m) for a, m in forecast]

@@ -40,3 +40,34 @@ def test_generators_are_reproducible_and_check_their_arguments():
         adding_problem(4, 1)
     with pytest.raises(ParameterError, match="num_symbols"):
         first_symbol(4, 5, num_symbols=1)
+
+
+def test_the_1997_adding_problem_follows_the_papers_definition_sequence_by_sequence():
+    from lstmkit.data.synthetic import adding_problem_1997
+
+    T = 100
+    x, lengths, targets = adding_problem_1997(3000, T, rng=0)
+    assert x.shape == (3000, lengths.max(), 2) and targets.shape == (3000, 1)
+    assert lengths.min() == T and lengths.max() == T + T // 10
+    firsts, seconds = [], []
+    for row, length, target in zip(x, lengths, targets[:, 0], strict=True):
+        values, markers = row[:length, 0], row[:length, 1]
+        assert np.all(row[length:] == 0.0) and np.all(np.abs(values) <= 1.0)
+        marked = np.flatnonzero(markers == 1.0)
+        assert len(marked) == 2
+        assert marked.min() < 10 and marked.max() < T // 2 - 1  # one of the first ten, one of the first T/2 - 1
+        others = np.setdiff1d(np.arange(length), marked)
+        expected = np.zeros(len(others))
+        expected[others == 0] = -1.0
+        expected[others == length - 1] = -1.0
+        np.testing.assert_array_equal(markers[others], expected)
+        if 0 in marked:
+            assert values[0] == 0.0  # a marked first pair counts 0 (the paper: X1 = 0 then)
+        assert target == pytest.approx(0.5 + values[marked].sum() / 4.0)
+        firsts.append(marked[0])
+        seconds.extend(marked)
+    assert set(firsts) >= set(range(10)) and set(seconds) == set(range(T // 2 - 1))
+    # always answering 0.5 is right (error < 0.04) only when |X1 + X2| < 0.16: about 15% of sequences
+    assert np.mean(np.abs(targets - 0.5) < 0.04) == pytest.approx(0.1536, abs=0.02)
+    with pytest.raises(ParameterError, match="length"):
+        adding_problem_1997(4, 21)

@@ -215,6 +215,15 @@ def write_json(path: Path, payload) -> None:
     write_atomically(path, json.dumps(finite_json(payload), indent=2, allow_nan=False))
 
 
+def write_figure(figure, path: Path) -> None:
+    """A matplotlib Figure as a PNG at ``path``, written atomically."""
+    import io
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    write_atomically(path, buffer.getvalue())
+
+
 def check_new_file(path: Path, what: str) -> Path:
     """An output file that does not exist yet (lstmkit never replaces a user's file), in a writable place."""
     check_output_path(path, what)

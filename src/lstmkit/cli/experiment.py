@@ -127,21 +127,22 @@ def _seeds(quick: bool, seeds: str) -> tuple[int, ...]:
         raise ParameterError(f"expected --seeds as comma-separated integers, got {seeds!r}") from None
 
 
-def _by_cell(trials) -> dict[str, list]:
-    """The trials of each net, in the order the nets first appear."""
+def _by_cell(trials, key: str = "cell") -> dict[str, list]:
+    """The trials of each net (told apart by the trial's ``key``), in the order the nets first appear."""
     grouped: dict[str, list] = {}
     for trial in trials:
-        grouped.setdefault(trial.cell, []).append(trial)
+        grouped.setdefault(getattr(trial, key), []).append(trial)
     return grouped
 
 
-def _report(table: Table, result, json_out: Path | None) -> None:
-    """Print the table; write the result (a dataclass) to ``json_out`` if given."""
+def _report(table: Table, result, json_out: Path | None, omit: tuple[str, ...] = ()) -> None:
+    """Print the table; write the result (a dataclass), less its fields ``omit`` (pictures' data), to ``json_out``
+    if given."""
     from dataclasses import asdict
 
     common.console().print(table)
     if json_out is not None:
-        common.write_json(json_out, asdict(result))
+        common.write_json(json_out, {k: v for k, v in asdict(result).items() if k not in omit})
         common.console().print(f"results written to {json_out}")
 
 
@@ -213,3 +214,87 @@ def temporal_order(
         accuracies = ", ".join(f"{t.accuracy:.3f}" for t in trials)
         table.add_row(cell, f"{sum(t.solved for t in trials)} of {len(trials)}", accuracies)
     _report(table, result, json_out)
+
+
+@experiment_app.command("adding")
+def adding(
+    length: int = typer.Option(100, min=22, help="T: sequences of T to T + T/10 steps."),
+    quick: bool = typer.Option(False, "--quick", help="One seed, T = 30 and a short budget: the test's version."),
+    epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 10)."),
+    input_bias: float = typer.Option(-3.0, help="Added to the LSTM's initial input-gate bias (the paper: negative)."),
+    seeds: str = SEEDS,
+    json_out: Path = JSON_OUT,
+) -> None:
+    """The adding problem as Hochreiter & Schmidhuber 1997 posed it (experiment 4): LSTM against the vanilla RNN."""
+    from lstmkit.experiments.adding import PAPER_SEQUENCES, AddingConfig, adding_experiment
+
+    budget = {"length": 30, "train_sequences": 3000, "test_sequences": 512, "epochs": 8} if quick else {}
+    options = {"length": length, "input_bias": input_bias, "seeds": _seeds(quick, seeds)}
+    config = AddingConfig(**(options | budget | ({"epochs": epochs} if epochs else {})))
+    if json_out is not None:
+        common.check_new_file(json_out, "results")
+    common.one_thread()
+    result = adding_experiment(config)
+    paper = (
+        f"Hochreiter & Schmidhuber 1997 at T = {config.length}: {result.paper_wrong} of 2,560 wrong after "
+        f"{PAPER_SEQUENCES[config.length]:,} training sequences"
+        if result.paper_wrong is not None
+        else "the paper reports T = 100, 500 and 1000"
+    )
+    table = Table(
+        title=f"Adding problem, T = {config.length}: {config.epochs} epochs over {config.train_sequences:,} sequences, "
+        f"H = {config.hidden_size}",
+        caption=f"wrong: final |error| >= {config.threshold} on {config.test_sequences:,} held-out sequences; always "
+        f"answering 0.5: {result.constant_wrong} wrong, MSE {result.constant_mse:.4f}. {paper}",
+    )
+    for column in ("net", "wrong", "MSE"):
+        table.add_column(column, justify="left" if column == "net" else "right")
+    for cell, trials in _by_cell(result.trials).items():
+        table.add_row(cell, ", ".join(str(t.wrong) for t in trials), ", ".join(f"{t.mse:.5f}" for t in trials))
+    _report(table, result, json_out)
+
+
+@experiment_app.command("continual-reber")
+def continual_reber(
+    quick: bool = typer.Option(False, "--quick", help="One seed and a short budget: the test's version."),
+    epochs: int = typer.Option(None, min=1, help="Passes over the training streams (default: 20)."),
+    seeds: str = SEEDS,
+    json_out: Path = JSON_OUT,
+    picture: Path = typer.Option(None, help="Also draw the first seed's cell states on the held-out stream (PNG)."),
+) -> None:
+    """The continual embedded Reber grammar (Gers et al. 2000): LSTM with a learned forget gate against f = 1."""
+    from lstmkit.experiments.continual_reber import ContinualReberConfig
+    from lstmkit.experiments.continual_reber import continual_reber as run
+    from lstmkit.viz import plot_cell_states
+
+    budget = {"strings_per_stream": 60, "test_strings": 400, "epochs": 12} if quick else {}
+    config = ContinualReberConfig(seeds=_seeds(quick, seeds), **(budget | ({"epochs": epochs} if epochs else {})))
+    for path, what in ((json_out, "results"), (picture, "picture")):
+        if path is not None:
+            common.check_new_file(path, what)
+    common.one_thread()
+    result = run(config)
+    table = Table(
+        title=f"Continual embedded Reber grammar: {config.epochs} epochs over {config.streams} streams of "
+        f"{config.strings_per_stream} strings, H = {config.hidden_size}",
+        caption=f"one held-out stream of {result.trials[0].strings:,} strings read without a reset; right: every "
+        "allowed next symbol ranked first. Gers et al. 2000: without forget gates LSTM failed in all trials, with "
+        "them it solved the task",
+    )
+    for column in ("forget gate", "steps right", "strings before the first error", "mean |c|, first / last tenth"):
+        table.add_column(column, justify="left" if column == "forget gate" else "right")
+    for gate, trials in _by_cell(result.trials, key="forget_gate").items():
+        table.add_row(
+            gate,
+            ", ".join(f"{t.step_accuracy:.4f}" for t in trials),
+            ", ".join(f"{t.strings_before_error:,}" for t in trials),
+            ", ".join(f"{t.mean_abs_cell[0]:.2f} / {t.mean_abs_cell[1]:.2f}" for t in trials),
+        )
+    if picture is not None:
+        figure = plot_cell_states(
+            {f"forget gate {gate}": states for gate, states in result.cells.items()},
+            title="Cell states over the first steps of the held-out stream (seed "
+            f"{config.seeds[0]}): without forgetting they drift",
+        )
+        common.write_figure(figure, picture)
+    _report(table, result, json_out, omit=("cells",))

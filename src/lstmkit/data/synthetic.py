@@ -146,3 +146,35 @@ def temporal_order(n: int, relevant: int = 2, rng: np.random.Generator | None = 
     x = np.eye(len(TEMPORAL_ORDER_SYMBOLS))[symbols]
     x[np.arange(x.shape[1])[None, :] >= lengths[:, None]] = 0.0  # padding
     return x, lengths, labels
+
+
+def adding_problem_1997(n: int, length: int = 100, rng: np.random.Generator | None = None):
+    """The adding problem exactly as Hochreiter & Schmidhuber 1997 define it (experiment 4).
+
+    Each step is a pair: a value drawn from [-1, 1] and a marker. A sequence has a random length between T and
+    T + T/10 (``length`` = T). Two pairs are marked with 1.0: one of the first ten (its value X1), then one of
+    the first T/2 - 1 pairs not yet marked (X2). The markers of all other pairs are 0, except the first and the
+    last pair's, which are -1 (in the rare case where the first pair is a marked one, its value is set to 0). The
+    target, at the sequence's last step, is 0.5 + (X1 + X2) / 4, the sum scaled into [0, 1]; the paper counts a
+    sequence right when the absolute error there is below 0.04.
+
+    Returns x (N, T_max, 2) float64, padded with zeros, lengths (N,) and targets (N, 1).
+    """
+    _check("n", n, 1)
+    _check("length", length, 22)  # so that the first ten pairs lie within the first T/2 - 1
+    rng = np.random.default_rng(rng)
+    lengths = rng.integers(length, length + length // 10 + 1, size=n)
+    rows = np.arange(n)
+    x = np.zeros((n, int(lengths.max()), 2))
+    valid = np.arange(x.shape[1])[None, :] < lengths[:, None]
+    x[..., 0] = np.where(valid, rng.uniform(-1.0, 1.0, size=(n, x.shape[1])), 0.0)
+    x[rows, 0, 1] = -1.0
+    x[rows, lengths - 1, 1] = -1.0
+    first = rng.integers(0, 10, size=n)
+    # the second: one of positions 0 .. T/2 - 2 other than the first (T/2 - 1 candidates, less the first)
+    second = rng.integers(0, length // 2 - 2, size=n)
+    second += second >= first
+    x[rows, first, 1] = x[rows, second, 1] = 1.0
+    x[rows[(first == 0) | (second == 0)], 0, 0] = 0.0  # a marked first pair counts 0
+    targets = 0.5 + (x[rows, first, 0] + x[rows, second, 0]) / 4.0
+    return x, lengths, targets[:, None]

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit import nn as lnn
 from lstmkit.data.synthetic import TEMPORAL_ORDER_SYMBOLS, TEMPORAL_ORDER_WINDOWS, temporal_order
 from lstmkit.errors import ParameterError
+from lstmkit.experiments.nets import LastStepNet
 from lstmkit.training import TrainConfig, Trainer
 
 CELLS = ("lstm", "rnn")
@@ -36,7 +36,8 @@ class TemporalOrderConfig:
     epochs: int = 60
     batch_size: int = 32
     lr: float = 1e-2  # Adam
-    forget_bias: float = 5.0  # the LSTM's initial forget-gate bias: start remembering (at 1 and lr 1e-2: chance)
+    forget_bias: float = 5.0  # added to the LSTM's initial forget-gate bias: start remembering (at 1: chance)
+    input_bias: float = 0.0  # added to its input-gate bias (Hochreiter & Schmidhuber 1997: negative, -2 to -6)
     seeds: tuple[int, ...] = (0, 1, 2)
 
     def __post_init__(self):
@@ -65,25 +66,6 @@ class TemporalOrderResult:
     trials: tuple[TemporalOrderTrial, ...]
 
 
-class LastStepClassifier(nn.Module):
-    """One-hot symbols (N, T, 8) and lengths -> class logits (N, K) from the recurrent layer's last valid output."""
-
-    def __init__(self, cell: str, hidden_size: int, classes: int, forget_bias: float):
-        super().__init__()
-        if cell == "lstm":
-            self.rnn = lnn.LSTM(len(TEMPORAL_ORDER_SYMBOLS), hidden_size, batch_first=True)
-            with torch.no_grad():
-                self.rnn.bias_ih_l0[hidden_size : 2 * hidden_size] += forget_bias  # gates i, f, g, o: f
-        else:
-            self.rnn = lnn.RNN(len(TEMPORAL_ORDER_SYMBOLS), hidden_size, batch_first=True)
-        self.output = nn.Linear(hidden_size, classes)
-
-    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        outputs, _ = self.rnn(inputs, lengths=lengths)  # (N, T, H)
-        last = outputs[torch.arange(len(inputs)), lengths - 1]  # (N, H)
-        return self.output(last)
-
-
 def _data(n: int, relevant: int, rng: np.random.Generator):
     x, lengths, labels = temporal_order(n, relevant, rng)
     return torch.tensor(x, dtype=torch.float32), torch.from_numpy(labels), torch.from_numpy(lengths)
@@ -97,7 +79,14 @@ def run_trial(config: TemporalOrderConfig, cell: str, seed: int) -> TemporalOrde
     train = _data(config.train_sequences, config.relevant, rng)
     test = _data(config.test_sequences, config.relevant, rng)
     torch.manual_seed(seed)
-    model = LastStepClassifier(cell, config.hidden_size, 2**config.relevant, config.forget_bias)
+    model = LastStepNet(
+        cell,
+        len(TEMPORAL_ORDER_SYMBOLS),
+        config.hidden_size,
+        2**config.relevant,
+        forget_bias=config.forget_bias,
+        input_bias=config.input_bias,
+    )
     settings = TrainConfig(
         epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False
     )

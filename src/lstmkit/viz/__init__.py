@@ -7,7 +7,13 @@ so it works under any backend (Agg on servers).
 from lstmkit.viz.anomaly import plot_anomalies
 from lstmkit.viz.classify import plot_attention, plot_confusion_matrix
 from lstmkit.viz.forecast import plot_backtest, plot_forecast, plot_training_curves
-from lstmkit.viz.gates import plot_gates, plot_gradient_flow, plot_hidden_states, plot_saturation
+from lstmkit.viz.gates import (
+    plot_cell_states,
+    plot_gates,
+    plot_gradient_flow,
+    plot_hidden_states,
+    plot_saturation,
+)
 from lstmkit.viz.generate import plot_piano_roll, plot_text_activation, text_activation_html
 from lstmkit.viz.translate import plot_alignment
 
@@ -17,6 +23,7 @@ __all__ = [
     "plot_attention",
     "plot_confusion_matrix",
     "plot_backtest",
+    "plot_cell_states",
     "plot_forecast",
     "plot_gates",
     "plot_gradient_flow",

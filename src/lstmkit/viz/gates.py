@@ -147,3 +147,21 @@ def plot_gradient_flow(
         panels[1].set_title("cell state")
     figure.suptitle(title)
     return figure
+
+
+def plot_cell_states(
+    states: dict[str, np.ndarray], title: str = "Cell states over a stream", ylabel: str = "cell state c_t"
+) -> Figure:
+    """Every unit's state against t, one panel per net: {name: (T, H)}; panels share the time axis, each keeps
+    its own scale (a cell that never forgets can reach values far beyond the others')."""
+    figure = Figure(figsize=(10, 2.6 * len(states)), layout="constrained")
+    panels = figure.subplots(len(states), 1, squeeze=False, sharex=True)[:, 0]
+    for axes, (name, values) in zip(panels, states.items(), strict=True):
+        values = np.asarray(values, dtype=float)
+        axes.plot(np.arange(len(values)), values, linewidth=0.7)
+        axes.set_title(f"{name}: largest |c| {np.abs(values).max():.1f}")
+        axes.set_ylabel(ylabel)
+        axes.grid(alpha=0.3)
+    panels[-1].set_xlabel("time step t")
+    figure.suptitle(title)
+    return figure
