@@ -352,6 +352,7 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
     ]
     temporal = [
         (["--relevant", "4"], "Invalid value for '--relevant'"),
+        (["--input-bias", "-"], "Invalid value for '--input-bias'"),
         (["--seeds", "1;2"], "expected --seeds as comma-separated integers, got '1;2'"),
         (["--quick", "--json", existing], "already exists"),
     ]
@@ -366,8 +367,14 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--quick", "--picture", existing], "already exists"),
         (["--quick", "--picture", existing / "c.png"], "is a file, not a folder"),
     ]
+    first = [
+        (["--length", "1"], "Invalid value for '--length'"),
+        (["--quick", "--picture", existing], "already exists"),
+        (["--seeds", "a"], "expected --seeds as comma-separated integers, got 'a'"),
+    ]
     return (
         [(["experiment", "reber", *a], m) for a, m in reber]
+        + [(["experiment", "first-symbol", *a], m) for a, m in first]
         + [(["experiment", "temporal-order", *a], m) for a, m in temporal]
         + [(["experiment", "adding", *a], m) for a, m in adding]
         + [(["experiment", "continual-reber", *a], m) for a, m in continual]

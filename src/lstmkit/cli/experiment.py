@@ -188,6 +188,7 @@ def temporal_order(
     relevant: int = typer.Option(2, min=2, max=3, help="Relevant symbols: 2 (experiment 6a) or 3 (6b)."),
     quick: bool = typer.Option(False, "--quick", help="One seed, fewer sequences and epochs: the test's version."),
     epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 60)."),
+    input_bias: float = typer.Option(0.0, help="Added to the LSTM's initial input-gate bias (the paper: negative)."),
     seeds: str = SEEDS,
     json_out: Path = JSON_OUT,
 ) -> None:
@@ -196,7 +197,10 @@ def temporal_order(
 
     budget = {"test_sequences": 500, "epochs": 8} if quick else {"epochs": TemporalOrderConfig.epochs}
     config = TemporalOrderConfig(
-        relevant=relevant, seeds=_seeds(quick, seeds), **(budget | ({"epochs": epochs} if epochs else {}))
+        relevant=relevant,
+        input_bias=input_bias,
+        seeds=_seeds(quick, seeds),
+        **(budget | ({"epochs": epochs} if epochs else {})),
     )
     if json_out is not None:
         common.check_new_file(json_out, "results")
@@ -204,7 +208,7 @@ def temporal_order(
     result = temporal_order_experiment(config)
     table = Table(
         title=f"Temporal order, {relevant} relevant symbols: {config.epochs} epochs over {config.train_sequences} "
-        f"sequences, H = {config.hidden_size}",
+        f"sequences, H = {config.hidden_size}, LSTM gate biases + {config.forget_bias} (f), {config.input_bias:+} (i)",
         caption=f"accuracy on {config.test_sequences} held-out sequences (chance {result.chance:.3f}); solved: all "
         "of them right",
     )
@@ -298,3 +302,52 @@ def continual_reber(
         )
         common.write_figure(figure, picture)
     _report(table, result, json_out, omit=("cells",))
+
+
+@experiment_app.command("first-symbol")
+def first_symbol(
+    length: int = typer.Option(100, min=2, help="T: the steps between the symbol and the question."),
+    quick: bool = typer.Option(False, "--quick", help="One seed, T = 40 and a short budget: the test's version."),
+    epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 30)."),
+    seeds: str = SEEDS,
+    json_out: Path = JSON_OUT,
+    picture: Path = typer.Option(None, help="Also draw the first seed's measured gradient flow (PNG)."),
+) -> None:
+    """Remember the first symbol across T steps: LSTM, GRU and vanilla RNN, and their gradient flow, measured."""
+    from lstmkit.experiments.first_symbol import FirstSymbolConfig, first_symbol_experiment
+    from lstmkit.viz import plot_gradient_flow
+
+    budget = {"length": 40, "train_sequences": 1000, "test_sequences": 256, "epochs": 12} if quick else {}
+    config = FirstSymbolConfig(
+        **({"length": length, "seeds": _seeds(quick, seeds)} | budget | ({"epochs": epochs} if epochs else {}))
+    )
+    for path, what in ((json_out, "results"), (picture, "picture")):
+        if path is not None:
+            common.check_new_file(path, what)
+    common.one_thread()
+    result = first_symbol_experiment(config)
+    table = Table(
+        title=f"First symbol across T = {config.length}: {config.epochs} epochs over {config.train_sequences:,} "
+        f"sequences, H = {config.hidden_size}",
+        caption=f"accuracy on {config.test_sequences} held-out sequences (chance {result.chance:.2f}); "
+        "|dL/dh_0| / |dL/dh_T-1|: the share of the error signal at the last step that reaches the first, "
+        "measured through the trained net",
+    )
+    for column in ("net", "accuracy", "|dL/dh_0| / |dL/dh_T-1|"):
+        table.add_column(column, justify="left" if column == "net" else "right")
+    for cell, trials in _by_cell(result.trials).items():
+        table.add_row(
+            cell,
+            ", ".join(f"{t.accuracy:.3f}" for t in trials),
+            ", ".join(f"{t.gradient_ratio:.1e}" for t in trials),
+        )
+    if picture is not None:
+        first = [t for t in result.trials if t.seed == config.seeds[0]]
+        figure = plot_gradient_flow(
+            {f"{t.cell} (accuracy {t.accuracy:.2f})": np.asarray(t.grad_h) for t in first},
+            {f"{t.cell}": np.asarray(t.grad_c) for t in first if t.grad_c is not None},
+            title=f"Gradient flow through trained nets, first symbol across T = {config.length} (seed "
+            f"{config.seeds[0]})",
+        )
+        common.write_figure(figure, picture)
+    _report(table, result, json_out)
