@@ -146,6 +146,14 @@ def _report(table: Table, result, json_out: Path | None, omit: tuple[str, ...] =
         common.console().print(f"results written to {json_out}")
 
 
+def _start(json_out: Path | None, picture: Path | None = None) -> None:
+    """Before any training: refuse outputs that exist or cannot be written; then one thread (seeded runs repeat)."""
+    for path, what in ((json_out, "results"), (picture, "picture")):
+        if path is not None:
+            common.check_new_file(path, what)
+    common.one_thread()
+
+
 SEEDS = typer.Option("0,1,2", help="Comma-separated seeds, one trial of each net per seed.")
 JSON_OUT = typer.Option(None, "--json", help="Also write the results to this JSON file.")
 
@@ -161,9 +169,7 @@ def reber(
     from lstmkit.experiments.reber import ReberConfig, embedded_reber
 
     config = ReberConfig(epochs=epochs or (30 if quick else ReberConfig.epochs), seeds=_seeds(quick, seeds))
-    if json_out is not None:
-        common.check_new_file(json_out, "results")
-    common.one_thread()
+    _start(json_out)
     result = embedded_reber(config)
     table = Table(
         title=f"Embedded Reber grammar: {config.epochs} epochs over {config.train_strings} strings, H = "
@@ -202,9 +208,7 @@ def temporal_order(
         seeds=_seeds(quick, seeds),
         **(budget | ({"epochs": epochs} if epochs else {})),
     )
-    if json_out is not None:
-        common.check_new_file(json_out, "results")
-    common.one_thread()
+    _start(json_out)
     result = temporal_order_experiment(config)
     table = Table(
         title=f"Temporal order, {relevant} relevant symbols: {config.epochs} epochs over {config.train_sequences} "
@@ -235,9 +239,7 @@ def adding(
     budget = {"length": 30, "train_sequences": 3000, "test_sequences": 512, "epochs": 8} if quick else {}
     options = {"length": length, "input_bias": input_bias, "seeds": _seeds(quick, seeds)}
     config = AddingConfig(**(options | budget | ({"epochs": epochs} if epochs else {})))
-    if json_out is not None:
-        common.check_new_file(json_out, "results")
-    common.one_thread()
+    _start(json_out)
     result = adding_experiment(config)
     paper = (
         f"Hochreiter & Schmidhuber 1997 at T = {config.length}: {result.paper_wrong} of 2,560 wrong after "
@@ -273,10 +275,7 @@ def continual_reber(
 
     budget = {"strings_per_stream": 60, "test_strings": 400, "epochs": 12} if quick else {}
     config = ContinualReberConfig(seeds=_seeds(quick, seeds), **(budget | ({"epochs": epochs} if epochs else {})))
-    for path, what in ((json_out, "results"), (picture, "picture")):
-        if path is not None:
-            common.check_new_file(path, what)
-    common.one_thread()
+    _start(json_out, picture)
     result = run(config)
     table = Table(
         title=f"Continual embedded Reber grammar: {config.epochs} epochs over {config.streams} streams of "
@@ -321,10 +320,7 @@ def first_symbol(
     config = FirstSymbolConfig(
         **({"length": length, "seeds": _seeds(quick, seeds)} | budget | ({"epochs": epochs} if epochs else {}))
     )
-    for path, what in ((json_out, "results"), (picture, "picture")):
-        if path is not None:
-            common.check_new_file(path, what)
-    common.one_thread()
+    _start(json_out, picture)
     result = first_symbol_experiment(config)
     table = Table(
         title=f"First symbol across T = {config.length}: {config.epochs} epochs over {config.train_sequences:,} "
