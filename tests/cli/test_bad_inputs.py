@@ -372,8 +372,14 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--quick", "--picture", existing], "already exists"),
         (["--seeds", "a"], "expected --seeds as comma-separated integers, got 'a'"),
     ]
+    compare = [
+        (["--tasks", "adding,poetry"], "expected tasks among adding, temporal-order, japanese-vowels, char-lm"),
+        (["--variants", "lstm,transformer"], "expected variants among lstm, peephole"),
+        (["--quick", "--picture", existing], "already exists"),
+    ]
     return (
         [(["experiment", "reber", *a], m) for a, m in reber]
+        + [(["experiment", "compare", *a], m) for a, m in compare]
         + [(["experiment", "first-symbol", *a], m) for a, m in first]
         + [(["experiment", "temporal-order", *a], m) for a, m in temporal]
         + [(["experiment", "adding", *a], m) for a, m in adding]

@@ -347,3 +347,60 @@ def first_symbol(
         )
         common.write_figure(figure, picture)
     _report(table, result, json_out)
+
+
+def _names(value: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:
+    """Comma-separated names, each one of ``known``."""
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise ParameterError(f"expected {what} among {', '.join(known)}, got {value!r}")
+    return names
+
+
+@experiment_app.command("compare")
+def compare_cells(
+    quick: bool = typer.Option(False, "--quick", help="One seed, small budgets: the test's version (seconds)."),
+    tasks: str = typer.Option(",".join(("adding", "temporal-order", "japanese-vowels", "char-lm")), help="Tasks."),
+    variants: str = typer.Option(None, help="Comma-separated variants (default: all seven)."),
+    seeds: str = SEEDS,
+    json_out: Path = JSON_OUT,
+    picture: Path = typer.Option(None, help="Also draw the scores, task by task (PNG)."),
+) -> None:
+    """Every cell kind (and the LSTM with recurrent dropout) on the same tasks, parameter budget and steps."""
+    from lstmkit.experiments.compare import SCORES, TASKS, VARIANTS, CompareConfig, compare
+    from lstmkit.viz import plot_comparison
+
+    chosen = {"tasks": _names(tasks, TASKS, "tasks"), "seeds": _seeds(quick, seeds)}
+    if variants is not None:
+        chosen["variants"] = _names(variants, tuple(VARIANTS), "variants")
+    config = CompareConfig.quick(**chosen) if quick else CompareConfig(**chosen)
+    _start(json_out, picture)
+    with common.console().status("training") as status:
+        result = compare(config, progress=lambda *step: status.update(f"{step[0]}: {step[1]}, seed {step[2]} done"))
+    table = Table(
+        title=f"The cell family on equal terms: recurrent layers of about "
+        f"{max(max(p.values()) for p in result.parameters.values()):,} parameters or fewer (an LSTM of "
+        f"{config.budget_hidden} units), seeds {', '.join(map(str, config.seeds))}",
+        caption="mean ± sd over seeds; * : differs from the LSTM by more than both seed spreads together. "
+        + "; ".join(
+            f"{task}: {SCORES[task][0]}, {'higher' if SCORES[task][1] else 'lower'} is better" for task in config.tasks
+        ),
+    )
+    table.add_column("variant")
+    for task in config.tasks:
+        table.add_column(task, justify="right")
+    table.add_column("widths H", justify="right")
+    marks = {task: result.beyond_spread(task) if "lstm" in config.variants else {} for task in config.tasks}
+    for variant in config.variants:
+        cells = []
+        for task in config.tasks:
+            mean, sd = result.summary(task)[variant]
+            cells.append(f"{mean:.3f} ± {sd:.3f}{' *' if marks[task].get(variant) else ''}")
+        table.add_row(variant, *cells, ", ".join(str(result.hidden[task][variant]) for task in config.tasks))
+    if picture is not None:
+        figure = plot_comparison(
+            result.scores, {task: SCORES[task] for task in config.tasks}, title=table.title.split(":")[0]
+        )
+        common.write_figure(figure, picture)
+    _report(table, result, json_out)

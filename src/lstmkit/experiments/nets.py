@@ -13,11 +13,13 @@ from lstmkit.specs import get_spec
 CELLS = ("lstm", "peephole", "coupled", "layernorm", "gru", "rnn")
 
 
-def recurrent_layer(cell: str, input_size: int, hidden_size: int, recurrent_dropout: float = 0.0) -> nn.Module:
-    """A batch-first lstmkit layer of ``cell`` (one of ``CELLS``), torch's initialization."""
+def recurrent_layer(
+    cell: str, input_size: int, hidden_size: int, recurrent_dropout: float = 0.0, batch_first: bool = True
+) -> nn.Module:
+    """An lstmkit layer of ``cell`` (one of ``CELLS``), torch's initialization."""
     if cell not in CELLS:
         raise ParameterError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
-    options = {"batch_first": True, "recurrent_dropout": recurrent_dropout}
+    options = {"batch_first": batch_first, "recurrent_dropout": recurrent_dropout}
     if cell == "gru":
         return lnn.GRU(input_size, hidden_size, **options)
     if cell == "rnn":

@@ -38,6 +38,7 @@ class TemporalOrderConfig:
     lr: float = 1e-2  # Adam
     forget_bias: float = 5.0  # added to the LSTM's initial forget-gate bias: start remembering (at 1: chance)
     input_bias: float = 0.0  # added to its input-gate bias (Hochreiter & Schmidhuber 1997: negative, -2 to -6)
+    recurrent_dropout: float = 0.0  # lstmkit's per-sequence masks on h_{t-1}, while training
     seeds: tuple[int, ...] = (0, 1, 2)
 
     def __post_init__(self):
@@ -72,9 +73,8 @@ def _data(n: int, relevant: int, rng: np.random.Generator):
 
 
 def run_trial(config: TemporalOrderConfig, cell: str, seed: int) -> TemporalOrderTrial:
-    """Train one net of ``cell`` on the seed's sequences and judge it on held-out ones."""
-    if cell not in CELLS:
-        raise ParameterError(f"unknown cell {cell!r}; expected one of {', '.join(CELLS)}")
+    """Train one net of ``cell`` (any of ``experiments.nets.CELLS``) on the seed's sequences and judge it on held-out
+    ones."""
     rng = np.random.default_rng(seed)
     train = _data(config.train_sequences, config.relevant, rng)
     test = _data(config.test_sequences, config.relevant, rng)
@@ -86,6 +86,7 @@ def run_trial(config: TemporalOrderConfig, cell: str, seed: int) -> TemporalOrde
         2**config.relevant,
         forget_bias=config.forget_bias,
         input_bias=config.input_bias,
+        recurrent_dropout=config.recurrent_dropout,
     )
     settings = TrainConfig(
         epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False

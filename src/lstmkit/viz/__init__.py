@@ -9,6 +9,7 @@ from lstmkit.viz.classify import plot_attention, plot_confusion_matrix
 from lstmkit.viz.forecast import plot_backtest, plot_forecast, plot_training_curves
 from lstmkit.viz.gates import (
     plot_cell_states,
+    plot_comparison,
     plot_gates,
     plot_gradient_flow,
     plot_hidden_states,
@@ -24,6 +25,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_backtest",
     "plot_cell_states",
+    "plot_comparison",
     "plot_forecast",
     "plot_gates",
     "plot_gradient_flow",

@@ -165,3 +165,33 @@ def plot_cell_states(
     panels[-1].set_xlabel("time step t")
     figure.suptitle(title)
     return figure
+
+
+def plot_comparison(
+    scores: dict[str, dict[str, list[float]]],
+    labels: dict[str, tuple[str, bool]],
+    title: str = "The cell family on equal terms",
+) -> Figure:
+    """One panel per task: each variant's mean score over seeds as a bar, the seeds as dots, the spread (sample
+    sd) as an error bar. ``scores``: task -> variant -> per-seed scores; ``labels``: task -> (what the score is,
+    whether higher is better)."""
+    height = 0.45 * max(len(v) for v in scores.values()) + 1.8
+    figure = Figure(figsize=(4.2 * len(scores), height), layout="constrained")
+    panels = figure.subplots(1, len(scores), squeeze=False)[0]
+    for axes, (task, by_variant) in zip(panels, scores.items(), strict=True):
+        names = list(by_variant)
+        values = [np.asarray(by_variant[name], dtype=float) for name in names]
+        means = [v.mean() for v in values]
+        spreads = [v.std(ddof=1) if len(v) > 1 else 0.0 for v in values]
+        rows = np.arange(len(names))
+        axes.barh(rows, means, xerr=spreads, color="#9ecae1", edgecolor="#3182bd", capsize=3)
+        for row, v in zip(rows, values, strict=True):
+            axes.plot(v, np.full(len(v), row), "o", color="#08519c", markersize=3)
+        axes.set_yticks(rows, names if axes is panels[0] else [""] * len(names))
+        axes.invert_yaxis()
+        what, higher = labels[task]
+        axes.set_title(task)
+        axes.set_xlabel(f"{what} ({'higher' if higher else 'lower'} is better)")
+        axes.grid(alpha=0.3, axis="x")
+    figure.suptitle(title)
+    return figure
