@@ -194,7 +194,7 @@ def temporal_order(
     relevant: int = typer.Option(2, min=2, max=3, help="Relevant symbols: 2 (experiment 6a) or 3 (6b)."),
     quick: bool = typer.Option(False, "--quick", help="One seed, fewer sequences and epochs: the test's version."),
     epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 60)."),
-    input_bias: float = typer.Option(0.0, help="Added to the LSTM's initial input-gate bias (the paper: negative)."),
+    input_bias: float = typer.Option(-3.0, help="Added to the LSTM's initial input-gate bias (the paper: negative)."),
     seeds: str = SEEDS,
     json_out: Path = JSON_OUT,
 ) -> None:

@@ -37,7 +37,7 @@ class TemporalOrderConfig:
     batch_size: int = 32
     lr: float = 1e-2  # Adam
     forget_bias: float = 5.0  # added to the LSTM's initial forget-gate bias: start remembering (at 1: chance)
-    input_bias: float = 0.0  # added to its input-gate bias (Hochreiter & Schmidhuber 1997: negative, -2 to -6)
+    input_bias: float = -3.0  # added to its input-gate bias (the paper's cells: negative; at 0, 2 seeds of 3 solve)
     recurrent_dropout: float = 0.0  # lstmkit's per-sequence masks on h_{t-1}, while training
     seeds: tuple[int, ...] = (0, 1, 2)
 

@@ -5,7 +5,7 @@ state of every layer to the next call::
 
     stream = layer.stream(batch_size=1)       # or lstmkit.nn.Stream(layer, batch_size=1, hx=None)
     for x_t in inputs:                        # x_t (N, H_in), or (H_in,) for a stream of batch 1
-        h_t = stream(x_t)                     # (N, P) (or (P,)): what layer(x)[0][t] holds
+        h_t = stream(x_t)                     # (N, P) (or (P,)): the layer's output at step t
     h_n, c_n = stream.state                   # as the layer returns them: (L, N, P), (L, N, H)
 
 It computes the layer in eval mode (no dropout between layers, no recurrent dropout, no zoneout:
