@@ -160,3 +160,12 @@ def test_bad_streams_and_steps_are_refused_with_what_was_expected():
         stream(torch.zeros(3, 4), out=torch.empty(3, 5))
     with pytest.raises(ShapeError, match="contiguous"):
         stream(torch.zeros(3, 4), out=torch.empty(6, 3).t())
+
+
+@pytest.mark.parametrize(("name", "kind"), list(itertools.product(ENGINES, ("lstm", "layernorm", "gru", "rnn"))))
+def test_layers_without_biases(name, kind, monkeypatch):
+    engine(name, monkeypatch)
+    layer, x, hx = oracle_and_stream(kind, torch.float64, 3, bias=False)
+    with torch.no_grad():
+        want, _ = layer(x, hx)
+    torch.testing.assert_close(run_stream(layer.stream(3, hx), x), want, atol=SAME_MATH_ABS, rtol=0)
