@@ -15,31 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstmkit import nn as lnn
 from lstmkit.data.synthetic import first_symbol
+from lstmkit.experiments.nets import LastStepNet
 from lstmkit.nn.gradients import gradient_norms, state_gradients
 from lstmkit.trace import GateTrace
 from lstmkit.training import TrainConfig, Trainer
 
-MODELS = ("LSTM", "GRU", "vanilla RNN")
-
-
-class LastStepClassifier(nn.Module):
-    """A recurrent layer and a linear head on its last output; x (N, T, C) -> logits (N, K)."""
-
-    def __init__(self, kind: str, input_size: int, hidden_size: int, classes: int):
-        super().__init__()
-        if kind == "LSTM":
-            self.recurrent = lnn.LSTM(input_size, hidden_size, batch_first=True, forget_bias=1.0)
-        elif kind == "GRU":
-            self.recurrent = lnn.GRU(input_size, hidden_size, batch_first=True)
-        else:
-            self.recurrent = lnn.RNN(input_size, hidden_size, batch_first=True)
-        self.head = nn.Linear(hidden_size, classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.recurrent(x)
-        return self.head(out[:, -1])
+MODELS = {"LSTM": "lstm", "GRU": "gru", "vanilla RNN": "rnn"}  # name -> cell
 
 
 @dataclass
@@ -77,20 +59,20 @@ def run_gate_demo(
     labels = torch.from_numpy(y_eval)
     hidden, grad_h, grad_c, accuracy = {}, {}, {}, {}
     trace = None
-    for kind in MODELS:
+    for kind, cell in MODELS.items():
         torch.manual_seed(seed)
-        model = LastStepClassifier(kind, x.shape[2], hidden_size, num_symbols)
+        model = LastStepNet(cell, x.shape[2], hidden_size, num_symbols, forget_bias=5.0, input_bias=-3.0)
         config = TrainConfig(epochs=epochs, batch_size=64, lr=1e-2, seed=seed, progress=False)
         Trainer(model, loss, config).fit(data)
         model.eval()
         with torch.no_grad():
             accuracy[kind] = float((model(held_out).argmax(-1) == labels).float().mean())
-            out = model.recurrent(held_out, return_gates=True)
+            out = model.rnn(held_out, return_gates=True)
         hidden[kind] = out[2].layer(0)["h"][:, 0]  # (T, H) of the first held-out sequence
         if kind == "LSTM":
             trace = out[2]
         time_first = held_out.transpose(0, 1)
-        gradients = state_gradients(model.recurrent, time_first, lambda o, m=model: loss(m.head(o[-1]), labels))
+        gradients = state_gradients(model.rnn, time_first, lambda o, m=model: loss(m.output(o[-1]), labels))
         grad_h[kind] = gradient_norms(gradients["dh"][0])
         if "dc" in gradients:
             grad_c[kind] = gradient_norms(gradients["dc"][0])

@@ -39,7 +39,7 @@ def shift_gate_bias(layer: nn.Module, gate: str, value: float) -> None:
 
 
 class LastStepNet(nn.Module):
-    """(N, T, C) inputs and lengths (N,) -> (N, outputs) from the recurrent layer's last valid output.
+    """(N, T, C) inputs and lengths (N,) (None: all T) -> (N, outputs) from the recurrent layer's last valid output.
 
     ``forget_bias`` and ``input_bias`` are added to the initial biases of those gates where the cell has them
     (Gers et al. 2000 start the forget gate open; Hochreiter & Schmidhuber 1997 start input gates negative).
@@ -62,6 +62,8 @@ class LastStepNet(nn.Module):
         shift_gate_bias(self.rnn, "i", input_bias)
         self.output = nn.Linear(hidden_size, outputs)
 
-    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(self, inputs: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         outputs, _ = self.rnn(inputs, lengths=lengths)  # (N, T, H)
+        if lengths is None:  # every sequence fills all T steps
+            return self.output(outputs[:, -1])
         return self.output(outputs[torch.arange(len(inputs)), lengths - 1])
