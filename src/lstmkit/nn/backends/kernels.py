@@ -25,6 +25,7 @@ import torch
 from torch import Tensor
 
 from lstmkit.nn.functional import LN_EPS
+from lstmkit.specs import get_spec
 
 try:
     from lstmkit.nn.backends import _kernels
@@ -211,7 +212,7 @@ class CompiledStream:
     """
 
     def __init__(self, kind: str, layers: list[dict], N: int, dtype: torch.dtype):
-        G = 1 if kind.startswith("rnn") else (3 if kind in ("gru", "coupled") else 4)
+        G = get_spec(kind).num_chunks
         lstm_kind, layernorm = kind in KIND_CODES, kind == "layernorm"
         empty = partial(torch.empty, dtype=dtype)
         self._tensors, plans = [], []
