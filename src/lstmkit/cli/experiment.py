@@ -156,6 +156,7 @@ def _start(json_out: Path | None, picture: Path | None = None) -> None:
 
 SEEDS = typer.Option("0,1,2", help="Comma-separated seeds, one trial of each net per seed.")
 JSON_OUT = typer.Option(None, "--json", help="Also write the results to this JSON file.")
+INPUT_BIAS = typer.Option(-3.0, help="Added to the LSTM's initial input-gate bias (the paper's cells: negative).")
 
 
 @experiment_app.command("reber")
@@ -194,7 +195,7 @@ def temporal_order(
     relevant: int = typer.Option(2, min=2, max=3, help="Relevant symbols: 2 (experiment 6a) or 3 (6b)."),
     quick: bool = typer.Option(False, "--quick", help="One seed, fewer sequences and epochs: the test's version."),
     epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 60)."),
-    input_bias: float = typer.Option(-3.0, help="Added to the LSTM's initial input-gate bias (the paper: negative)."),
+    input_bias: float = INPUT_BIAS,
     seeds: str = SEEDS,
     json_out: Path = JSON_OUT,
 ) -> None:
@@ -229,7 +230,7 @@ def adding(
     length: int = typer.Option(100, min=22, help="T: sequences of T to T + T/10 steps."),
     quick: bool = typer.Option(False, "--quick", help="One seed, T = 30 and a short budget: the test's version."),
     epochs: int = typer.Option(None, min=1, help="Passes over the training sequences (default: 10)."),
-    input_bias: float = typer.Option(-3.0, help="Added to the LSTM's initial input-gate bias (the paper: negative)."),
+    input_bias: float = INPUT_BIAS,
     seeds: str = SEEDS,
     json_out: Path = JSON_OUT,
 ) -> None:
