@@ -5,11 +5,14 @@ and the backward of all of these) as one call over preallocated tensors, instead
 operations. The step's recurrent product is made
 
 - in C (``_kernels_gemm.h``: W_hh packed once per sequence, 512-bit vectors where the CPU has them),
-  for all T steps in one call: always backward (where the weight gradients are formed step by step
-  too), and forward when torch runs on one thread or the product is small (there, a Python round trip
-  per step costs more than the product itself);
-- in Python, through ``linear`` (oneDNN for float32), one call per step, forward, when the product is
-  large and torch has several threads to spread it over (the C loop uses one).
+  for all T steps in one call, the batch rows split over torch's threads when the module was built with
+  OpenMP: always backward (where the weight gradients are formed step by step too), and forward whenever
+  the loop can use as many threads as torch, or the product is small;
+- in Python, through ``linear`` (oneDNN for float32), one call per step, forward, only when a module built
+  without OpenMP meets a large product and several torch threads.
+
+``CompiledStream`` drives the other entry of the module: a stack of layers advanced one step per call
+(``lstmkit.nn.Stream``).
 
 When the extension is missing (no compiler at install), or for tensors it does not handle (not on the
 CPU, not float32/float64), ``available`` is False and fast.py runs its loop in torch instead. Setting
