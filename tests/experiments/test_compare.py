@@ -36,3 +36,12 @@ def test_a_short_comparison(tmp_path, capsys, monkeypatch):
     assert all(abs(p - budget) <= 0.06 * budget for p in result["parameters"]["adding"].values())
     assert picture.read_bytes().startswith(b"\x89PNG") and "on equal terms" in shown
     assert set(VARIANTS) >= set(result["config"]["variants"])
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_parameters_counted_from_the_cell_table_equal_the_layers(cell):
+    from lstmkit.experiments.nets import recurrent_layer
+
+    for input_size, hidden in ((2, 32), (65, 40)):
+        layer = recurrent_layer(cell, input_size, hidden)
+        assert recurrent_parameters(cell, input_size, hidden) == sum(p.numel() for p in layer.parameters())

@@ -211,7 +211,7 @@ def test_beam_search_batched_equals_each_row_alone_and_greedy_follows_the_argmax
 
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_token_cross_entropy_equals_torch_with_ignored_padding(smoothing):
-    from lstmkit.tasks.losses import TokenCrossEntropy
+    from lstmkit.nn.losses import TokenCrossEntropy
 
     logits = torch.randn(3, 4, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     targets = torch.tensor([[1, 2, 3, 0], [4, 0, 0, 0], [5, 6, 1, 2]])

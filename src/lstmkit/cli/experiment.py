@@ -146,6 +146,14 @@ def _report(table: Table, result, json_out: Path | None, omit: tuple[str, ...] =
         common.console().print(f"results written to {json_out}")
 
 
+def _table(title: str, caption: str, columns: tuple[str, ...]) -> Table:
+    """A results table: the first column names the net (left), the others hold numbers (right)."""
+    table = Table(title=title, caption=caption)
+    for k, column in enumerate(columns):
+        table.add_column(column, justify="left" if k == 0 else "right")
+    return table
+
+
 def _start(json_out: Path | None, picture: Path | None = None) -> None:
     """Before any training: refuse outputs that exist or cannot be written; then one thread (seeded runs repeat)."""
     for path, what in ((json_out, "results"), (picture, "picture")):
@@ -172,14 +180,13 @@ def reber(
     config = ReberConfig(epochs=epochs or (30 if quick else ReberConfig.epochs), seeds=_seeds(quick, seeds))
     _start(json_out)
     result = embedded_reber(config)
-    table = Table(
+    table = _table(
         title=f"Embedded Reber grammar: {config.epochs} epochs over {config.train_strings} strings, H = "
         f"{config.hidden_size}",
         caption=f"test steps with every allowed symbol ranked first; the best memoryless rule: "
         f"{result.memoryless_step_accuracy:.3f}. Hochreiter & Schmidhuber 1997: LSTM solved it in all trials",
+        columns=("net", "solved", "step accuracy", "second-to-last symbol"),
     )
-    for column in ("net", "solved", "step accuracy", "second-to-last symbol"):
-        table.add_column(column, justify="left" if column == "net" else "right")
     for cell, trials in _by_cell(result.trials).items():
         table.add_row(
             cell,
@@ -211,14 +218,13 @@ def temporal_order(
     )
     _start(json_out)
     result = temporal_order_experiment(config)
-    table = Table(
+    table = _table(
         title=f"Temporal order, {relevant} relevant symbols: {config.epochs} epochs over {config.train_sequences} "
         f"sequences, H = {config.hidden_size}, LSTM gate biases + {config.forget_bias} (f), {config.input_bias:+} (i)",
         caption=f"accuracy on {config.test_sequences} held-out sequences (chance {result.chance:.3f}); solved: all "
         "of them right",
+        columns=("net", "solved", "accuracy"),
     )
-    for column in ("net", "solved", "accuracy"):
-        table.add_column(column, justify="left" if column == "net" else "right")
     for cell, trials in _by_cell(result.trials).items():
         accuracies = ", ".join(f"{t.accuracy:.3f}" for t in trials)
         table.add_row(cell, f"{sum(t.solved for t in trials)} of {len(trials)}", accuracies)
@@ -248,14 +254,13 @@ def adding(
         if result.paper_wrong is not None
         else "the paper reports T = 100, 500 and 1000"
     )
-    table = Table(
+    table = _table(
         title=f"Adding problem, T = {config.length}: {config.epochs} epochs over {config.train_sequences:,} sequences, "
         f"H = {config.hidden_size}",
         caption=f"wrong: final |error| >= {config.threshold} on {config.test_sequences:,} held-out sequences; always "
         f"answering 0.5: {result.constant_wrong} wrong, MSE {result.constant_mse:.4f}. {paper}",
+        columns=("net", "wrong", "MSE"),
     )
-    for column in ("net", "wrong", "MSE"):
-        table.add_column(column, justify="left" if column == "net" else "right")
     for cell, trials in _by_cell(result.trials).items():
         table.add_row(cell, ", ".join(str(t.wrong) for t in trials), ", ".join(f"{t.mse:.5f}" for t in trials))
     _report(table, result, json_out)
@@ -278,15 +283,14 @@ def continual_reber(
     config = ContinualReberConfig(seeds=_seeds(quick, seeds), **(budget | ({"epochs": epochs} if epochs else {})))
     _start(json_out, picture)
     result = run(config)
-    table = Table(
+    table = _table(
         title=f"Continual embedded Reber grammar: {config.epochs} epochs over {config.streams} streams of "
         f"{config.strings_per_stream} strings, H = {config.hidden_size}",
         caption=f"one held-out stream of {result.trials[0].strings:,} strings read without a reset; right: every "
         "allowed next symbol ranked first. Gers et al. 2000: without forget gates LSTM failed in all trials, with "
         "them it solved the task",
+        columns=("forget gate", "steps right", "strings before the first error", "mean |c|, first / last tenth"),
     )
-    for column in ("forget gate", "steps right", "strings before the first error", "mean |c|, first / last tenth"):
-        table.add_column(column, justify="left" if column == "forget gate" else "right")
     for gate, trials in _by_cell(result.trials, key="forget_gate").items():
         table.add_row(
             gate,
@@ -323,15 +327,14 @@ def first_symbol(
     )
     _start(json_out, picture)
     result = first_symbol_experiment(config)
-    table = Table(
+    table = _table(
         title=f"First symbol across T = {config.length}: {config.epochs} epochs over {config.train_sequences:,} "
         f"sequences, H = {config.hidden_size}",
         caption=f"accuracy on {config.test_sequences} held-out sequences (chance {result.chance:.2f}); "
         "|dL/dh_0| / |dL/dh_T-1|: the share of the error signal at the last step that reaches the first, "
         "measured through the trained net",
+        columns=("net", "accuracy", "|dL/dh_0| / |dL/dh_T-1|"),
     )
-    for column in ("net", "accuracy", "|dL/dh_0| / |dL/dh_T-1|"):
-        table.add_column(column, justify="left" if column == "net" else "right")
     for cell, trials in _by_cell(result.trials).items():
         table.add_row(
             cell,
@@ -379,7 +382,7 @@ def compare_cells(
     _start(json_out, picture)
     with common.console().status("training") as status:
         result = compare(config, progress=lambda *step: status.update(f"{step[0]}: {step[1]}, seed {step[2]} done"))
-    table = Table(
+    table = _table(
         title=f"The cell family on equal terms: recurrent layers of about "
         f"{max(max(p.values()) for p in result.parameters.values()):,} parameters or fewer (an LSTM of "
         f"{config.budget_hidden} units), seeds {', '.join(map(str, config.seeds))}",
@@ -387,11 +390,8 @@ def compare_cells(
         + "; ".join(
             f"{task}: {SCORES[task][0]}, {'higher' if SCORES[task][1] else 'lower'} is better" for task in config.tasks
         ),
+        columns=("variant", *config.tasks, "widths H"),
     )
-    table.add_column("variant")
-    for task in config.tasks:
-        table.add_column(task, justify="right")
-    table.add_column("widths H", justify="right")
     marks = {task: result.beyond_spread(task) if "lstm" in config.variants else {} for task in config.tasks}
     for variant in config.variants:
         cells = []

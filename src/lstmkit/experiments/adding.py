@@ -11,7 +11,6 @@ the absolute error at its end is 0.04 or more, counted over 2,560 held-out seque
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,7 @@ from torch import nn
 from lstmkit.data.synthetic import adding_problem_1997
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.nets import LastStepNet
-from lstmkit.training import TrainConfig, Trainer
+from lstmkit.experiments.runs import check_settings, fit
 
 PAPER_WRONG = {100: 1, 500: 0, 1000: 1}  # Hochreiter & Schmidhuber 1997, table 7: wrong of 2,560 test sequences
 PAPER_SEQUENCES = {100: 74_000, 500: 209_000, 1000: 853_000}  # training sequences until their stop criterion
@@ -48,11 +47,7 @@ class AddingConfig:
     def __post_init__(self):
         if self.length < 22:
             raise ParameterError(f"expected length >= 22, got {self.length}")
-        for name in ("hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ParameterError(f"expected {name} >= 1, got {getattr(self, name)}")
-        if not self.seeds:
-            raise ParameterError("expected at least one seed")
+        check_settings(self, ("hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"))
 
 
 @dataclass(frozen=True)
@@ -97,12 +92,8 @@ def run_trial(config: AddingConfig, cell: str, seed: int) -> AddingTrial:
         input_bias=config.input_bias,
         recurrent_dropout=config.recurrent_dropout,
     )
-    settings = TrainConfig(
-        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False
-    )
-    started = time.perf_counter()
-    Trainer(model, nn.MSELoss(), settings).fit(train)
-    seconds = time.perf_counter() - started
+    budget = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": seed}
+    seconds = fit(model, nn.MSELoss(), train, **budget)
     model.eval()
     with torch.no_grad():
         errors = (model(test[0], test[2]) - test[1]).abs().numpy()

@@ -22,8 +22,10 @@ and the vanilla RNN with torch's initialization.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -35,7 +37,10 @@ from lstmkit.data.text import parallel_streams
 from lstmkit.errors import ParameterError
 from lstmkit.experiments import adding, temporal_order
 from lstmkit.experiments.nets import LastStepNet, recurrent_layer
-from lstmkit.training import SequenceChunks, TrainConfig, Trainer
+from lstmkit.experiments.runs import fit
+from lstmkit.nn.losses import TokenCrossEntropy
+from lstmkit.specs import RecurrentConfig
+from lstmkit.training import SequenceChunks
 
 VARIANTS = {  # name -> (cell, recurrent dropout)
     "lstm": ("lstm", 0.0),
@@ -124,7 +129,9 @@ class CompareResult:
 
 
 def recurrent_parameters(cell: str, input_size: int, hidden_size: int) -> int:
-    return sum(p.numel() for p in recurrent_layer(cell, input_size, hidden_size).parameters())
+    """The parameters of a one-layer ``cell`` layer, counted from the cell table's shapes."""
+    shapes = RecurrentConfig(cell, input_size, hidden_size).expected_shapes().values()
+    return sum(math.prod(shape) for shape in shapes)
 
 
 def hidden_for_budget(cell: str, input_size: int, budget_hidden: int) -> int:
@@ -163,7 +170,10 @@ def _temporal_order(config: CompareConfig, cell: str, dropout: float, hidden: in
     return temporal_order.run_trial(settings, cell, seed).accuracy
 
 
-def _vowels(config: CompareConfig, cell: str, dropout: float, hidden: int, seed: int) -> float:
+@lru_cache(maxsize=1)
+def _vowels_data():
+    """JapaneseVowels as (x (N, T, 12), labels (N,), lengths (N,)) for training and test, channels standardized on
+    the training part; and the number of speakers. Read once per process."""
     splits = load_sequence_dataset("japanese_vowels")
     train_x = np.concatenate(splits.train.sequences)
     mean, std = train_x.mean(axis=0), train_x.std(axis=0)
@@ -174,13 +184,14 @@ def _vowels(config: CompareConfig, cell: str, dropout: float, hidden: int, seed:
         labels = torch.tensor([classes[label] for label in part.labels])
         return torch.from_numpy(x), labels, torch.from_numpy(lengths)
 
-    train, test = tensors(splits.train), tensors(splits.test)
+    return tensors(splits.train), tensors(splits.test), len(classes)
+
+
+def _vowels(config: CompareConfig, cell: str, dropout: float, hidden: int, seed: int) -> float:
+    train, test, classes = _vowels_data()
     torch.manual_seed(seed)
-    model = LastStepNet(cell, train[0].shape[2], hidden, len(classes), recurrent_dropout=dropout)
-    settings = TrainConfig(
-        epochs=config.vowels_epochs, batch_size=32, lr=1e-2, seed=seed, progress=False, restore_best=False
-    )
-    Trainer(model, nn.CrossEntropyLoss(), settings).fit(train)
+    model = LastStepNet(cell, train[0].shape[2], hidden, classes, recurrent_dropout=dropout)
+    fit(model, nn.CrossEntropyLoss(), train, epochs=config.vowels_epochs, batch_size=32, lr=1e-2, seed=seed)
     model.eval()
     with torch.no_grad():
         return float((model(test[0], test[2]).argmax(-1) == test[1]).float().mean())
@@ -200,26 +211,28 @@ class CharNet(nn.Module):
         return self.output(outputs), state
 
 
-class _NextTokenLoss(nn.Module):
-    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+@lru_cache(maxsize=1)
+def _char_data(chars: int):
+    """The first ``chars`` characters of Tiny Shakespeare as ids: the first 90% as 32 parallel streams (L, 32), the
+    rest as one stream (T, 1); and the alphabet's size. Read once per process."""
+    text = load_tiny_shakespeare()[:chars]
+    index = {c: k for k, c in enumerate(sorted(set(text)))}
+    ids = np.array([index[c] for c in text])
+    cut = int(0.9 * len(ids))
+    return torch.from_numpy(parallel_streams(ids[:cut], 32)), torch.from_numpy(ids[cut:])[:, None], len(index)
 
 
 def _char_lm(config: CompareConfig, cell: str, dropout: float, hidden: int, seed: int) -> float:
-    text = load_tiny_shakespeare()[: config.char_lm_chars]
-    alphabet = sorted(set(text))
-    ids = np.array([alphabet.index(c) for c in text])
-    cut = int(0.9 * len(ids))
-    streams = torch.from_numpy(parallel_streams(ids[:cut], 32))  # (L, 32)
+    streams, held_out, vocabulary = _char_data(config.char_lm_chars)
+    loss = TokenCrossEntropy(ignore_id=-1)  # every character counts
     torch.manual_seed(seed)
-    model = CharNet(cell, len(alphabet), hidden, dropout)
-    settings = TrainConfig(epochs=config.char_lm_epochs, lr=3e-3, seed=seed, progress=False, restore_best=False)
-    Trainer(model, _NextTokenLoss(), settings).fit(SequenceChunks(streams[:-1], streams[1:], 64))
+    model = CharNet(cell, vocabulary, hidden, dropout)
+    chunks = SequenceChunks(streams[:-1], streams[1:], 64)
+    fit(model, loss, chunks, epochs=config.char_lm_epochs, lr=3e-3, seed=seed)
     model.eval()
-    held_out = torch.from_numpy(ids[cut:])[:, None]  # (T, 1): one stream from a zero state
     with torch.no_grad():
-        logits, _ = model(held_out[:-1])
-    return float(_NextTokenLoss()(logits, held_out[1:]))
+        logits, _ = model(held_out[:-1])  # one stream from a zero state
+    return float(loss(logits, held_out[1:]))
 
 
 RUNNERS = {"adding": _adding, "temporal-order": _temporal_order, "japanese-vowels": _vowels, "char-lm": _char_lm}
@@ -231,7 +244,7 @@ def compare(config: CompareConfig | None = None, progress=None) -> CompareResult
     started = time.perf_counter()
     hidden, parameters, scores = {}, {}, {}
     for task in config.tasks:
-        input_size = INPUT_SIZES.get(task) or len(set(load_tiny_shakespeare()[: config.char_lm_chars]))
+        input_size = INPUT_SIZES.get(task) or _char_data(config.char_lm_chars)[2]
         hidden[task], parameters[task], scores[task] = {}, {}, {}
         for variant in config.variants:
             cell, dropout = VARIANTS[variant]

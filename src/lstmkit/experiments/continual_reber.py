@@ -17,7 +17,6 @@ how many strings go by before the first wrong step, and how large the cell state
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +27,9 @@ from lstmkit import nn as lnn
 from lstmkit.data.synthetic import REBER_SYMBOLS, embedded_reber_strings, embedded_reber_successors
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.nets import shift_gate_bias
+from lstmkit.experiments.runs import check_settings, fit
 from lstmkit.nn.losses import MaskedBernoulliNLL
-from lstmkit.training import SequenceChunks, TrainConfig, Trainer
+from lstmkit.training import SequenceChunks
 
 FORGET_GATES = ("learned", "fixed at 1")
 FIXED_OPEN = 30.0  # sigmoid(30) is 1.0 in float32, and its derivative 0.0
@@ -51,11 +51,7 @@ class ContinualReberConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
 
     def __post_init__(self):
-        for name in ("hidden_size", "streams", "strings_per_stream", "chunk", "epochs", "test_strings"):
-            if getattr(self, name) < 1:
-                raise ParameterError(f"expected {name} >= 1, got {getattr(self, name)}")
-        if not self.seeds:
-            raise ParameterError("expected at least one seed")
+        check_settings(self, ("hidden_size", "streams", "strings_per_stream", "chunk", "epochs", "test_strings"))
 
 
 @dataclass(frozen=True)
@@ -129,10 +125,8 @@ def run_trial(config: ContinualReberConfig, forget_gate: str, seed: int):
     test_inputs, test_targets, ends = _stream(embedded_reber_strings(config.test_strings, rng))
     torch.manual_seed(seed)
     model = StreamNet(config.hidden_size, forget_gate, config.forget_bias)
-    settings = TrainConfig(epochs=config.epochs, lr=config.lr, seed=seed, progress=False, restore_best=False)
-    started = time.perf_counter()
-    Trainer(model, MaskedBernoulliNLL(), settings).fit(SequenceChunks(inputs, targets, config.chunk))
-    seconds = time.perf_counter() - started
+    chunks = SequenceChunks(inputs, targets, config.chunk)
+    seconds = fit(model, MaskedBernoulliNLL(), chunks, epochs=config.epochs, lr=config.lr, seed=seed)
     model.eval()
     with torch.no_grad():
         outputs, _, trace = model.rnn(test_inputs[:, None], return_gates=True)

@@ -10,7 +10,6 @@ guides' vanishing-gradient plot, from real models instead of a simulated product
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +19,8 @@ from torch import nn
 from lstmkit.data.synthetic import first_symbol
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.nets import LastStepNet
+from lstmkit.experiments.runs import check_settings, fit
 from lstmkit.nn.gradients import gradient_norms, state_gradients
-from lstmkit.training import TrainConfig, Trainer
 
 CELLS = ("lstm", "gru", "rnn")
 
@@ -44,11 +43,7 @@ class FirstSymbolConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
 
     def __post_init__(self):
-        for name in ("length", "hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"):
-            if getattr(self, name) < 2:
-                raise ParameterError(f"expected {name} >= 2, got {getattr(self, name)}")
-        if not self.seeds:
-            raise ParameterError("expected at least one seed")
+        check_settings(self, ("length", "hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"), 2)
 
 
 @dataclass(frozen=True)
@@ -95,13 +90,9 @@ def run_trial(config: FirstSymbolConfig, cell: str, seed: int) -> FirstSymbolTri
         forget_bias=config.forget_bias,
         input_bias=config.input_bias,
     )
-    settings = TrainConfig(
-        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False
-    )
     loss = nn.CrossEntropyLoss()
-    started = time.perf_counter()
-    Trainer(model, loss, settings).fit((x, y, lengths))
-    seconds = time.perf_counter() - started
+    budget = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": seed}
+    seconds = fit(model, loss, (x, y, lengths), **budget)
     model.eval()
     with torch.no_grad():
         accuracy = float((model(x_test, lengths[: len(x_test)]).argmax(-1) == y_test).float().mean())

@@ -11,7 +11,6 @@ budget and seed.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,8 +21,8 @@ from torch import nn
 from lstmkit import nn as lnn
 from lstmkit.data.synthetic import REBER_SYMBOLS, embedded_reber_strings, embedded_reber_successors
 from lstmkit.errors import ParameterError
+from lstmkit.experiments.runs import check_settings, fit
 from lstmkit.nn.losses import MaskedBernoulliNLL
-from lstmkit.training import TrainConfig, Trainer
 
 CELLS = ("lstm", "rnn")
 
@@ -41,11 +40,7 @@ class ReberConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
 
     def __post_init__(self):
-        for name in ("hidden_size", "train_strings", "test_strings", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ParameterError(f"expected {name} >= 1, got {getattr(self, name)}")
-        if not self.seeds:
-            raise ParameterError("expected at least one seed")
+        check_settings(self, ("hidden_size", "train_strings", "test_strings", "epochs", "batch_size"))
 
 
 @dataclass(frozen=True)
@@ -138,12 +133,8 @@ def run_trial(config: ReberConfig, cell: str, seed: int) -> ReberTrial:
     test = encode(embedded_reber_strings(config.test_strings, rng))
     torch.manual_seed(seed)
     model = NextSymbolNet(cell, config.hidden_size)
-    started = time.perf_counter()
-    settings = TrainConfig(
-        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False
-    )
-    Trainer(model, MaskedBernoulliNLL(), settings).fit(train)
-    seconds = time.perf_counter() - started
+    budget = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": seed}
+    seconds = fit(model, MaskedBernoulliNLL(), train, **budget)
     model.eval()
     train_steps, _ = judge(model, train)
     test_steps, branch = judge(model, test)

@@ -10,7 +10,6 @@ sequences (chance: 1/4 or 1/8), a trial solved when every held-out sequence is c
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from torch import nn
 from lstmkit.data.synthetic import TEMPORAL_ORDER_SYMBOLS, TEMPORAL_ORDER_WINDOWS, temporal_order
 from lstmkit.errors import ParameterError
 from lstmkit.experiments.nets import LastStepNet
-from lstmkit.training import TrainConfig, Trainer
+from lstmkit.experiments.runs import check_settings, fit
 
 CELLS = ("lstm", "rnn")
 
@@ -44,11 +43,7 @@ class TemporalOrderConfig:
     def __post_init__(self):
         if self.relevant not in TEMPORAL_ORDER_WINDOWS:
             raise ParameterError(f"expected relevant to be 2 (experiment 6a) or 3 (6b), got {self.relevant!r}")
-        for name in ("hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ParameterError(f"expected {name} >= 1, got {getattr(self, name)}")
-        if not self.seeds:
-            raise ParameterError("expected at least one seed")
+        check_settings(self, ("hidden_size", "train_sequences", "test_sequences", "epochs", "batch_size"))
 
 
 @dataclass(frozen=True)
@@ -88,12 +83,8 @@ def run_trial(config: TemporalOrderConfig, cell: str, seed: int) -> TemporalOrde
         input_bias=config.input_bias,
         recurrent_dropout=config.recurrent_dropout,
     )
-    settings = TrainConfig(
-        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, progress=False, restore_best=False
-    )
-    started = time.perf_counter()
-    Trainer(model, nn.CrossEntropyLoss(), settings).fit(train)
-    seconds = time.perf_counter() - started
+    budget = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": seed}
+    seconds = fit(model, nn.CrossEntropyLoss(), train, **budget)
     model.eval()
     with torch.no_grad():
         right = (model(test[0], test[2]).argmax(dim=-1) == test[1]).numpy()

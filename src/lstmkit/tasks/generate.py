@@ -30,11 +30,11 @@ from lstmkit.data.tokenize import char_tokens, word_tokens
 from lstmkit.data.translation import detokenize
 from lstmkit.data.vocab import SPECIALS, Vocabulary
 from lstmkit.errors import DataError, ParameterError
+from lstmkit.nn.losses import TokenCrossEntropy
 from lstmkit.tasks.base import SequenceEstimator
 from lstmkit.tasks.decoding import sample
 from lstmkit.tasks.interpret import CellMatch, find_cells
 from lstmkit.tasks.language_models import TokenLanguageModel
-from lstmkit.tasks.losses import TokenCrossEntropy
 from lstmkit.tasks.modules import CELLS
 from lstmkit.training.data import SequenceChunks
 

@@ -31,10 +31,10 @@ from lstmkit.checks import check_choice, check_integer, check_number
 from lstmkit.data.translation import detokenize, group_by_source, split_by_source, translation_tokens
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError
+from lstmkit.nn.losses import TokenCrossEntropy
 from lstmkit.tasks.base import BestValidationScore, SequenceEstimator
 from lstmkit.tasks.decoding import Decoded, beam_search, greedy_search, select
 from lstmkit.tasks.encoder_decoder import ATTENTIONS, TranslationNet
-from lstmkit.tasks.losses import TokenCrossEntropy
 from lstmkit.tasks.metrics import TranslationScores, translation_scores
 from lstmkit.tasks.modules import CELLS
 
