@@ -35,7 +35,7 @@ from lstmkit.tasks.metrics import boundary_scores, entity_scores, surface_scores
 
 WNUT_VARIANTS = {"BiLSTM-CRF (default)": {}, "without the CRF": {"crf": False}}
 if importlib.util.find_spec("wordfreq") is not None:
-    WNUT_VARIANTS["with word frequencies"] = {"word_frequency": True}
+    WNUT_VARIANTS["with word frequencies"] = {"lexicons": ("frequency",)}
 
 
 def summary(values: list[float]) -> str:

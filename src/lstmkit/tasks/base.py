@@ -74,12 +74,14 @@ class SequenceEstimator(BaseEstimator):
         callbacks=(),
         seed: int | None = None,
         stop_on_val_loss: bool = True,
+        epochs: int | None = None,
     ) -> Trainer:
         """Train ``model`` with this estimator's training parameters (``seed`` replaces the estimator's, e.g. for
-        an ensemble's members; ``stop_on_val_loss=False`` leaves early stopping to a callback that judges another
-        validation measure); see the module docstring."""
+        an ensemble's members; ``epochs`` replaces ``self.epochs``, e.g. for a refit on all the data;
+        ``stop_on_val_loss=False`` leaves early stopping to a callback that judges another validation measure);
+        see the module docstring."""
         config = TrainConfig(
-            epochs=self.epochs,
+            epochs=self.epochs if epochs is None else epochs,
             batch_size=self.batch_size,
             lr=self.lr,
             weight_decay=getattr(self, "weight_decay", 0.0),

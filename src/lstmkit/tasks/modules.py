@@ -7,6 +7,8 @@ reach a pooled summary or a loss.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
@@ -255,7 +257,7 @@ class TaggerNet(nn.Module):
         vocab_size: int | None,
         num_chars: int | None,
         num_cases: int,
-        num_frequencies: int,
+        lexicon_classes: Sequence[int],
         input_size: int | None,
         embedding_dim: int,
         char_dim: int,
@@ -276,9 +278,9 @@ class TaggerNet(nn.Module):
         self.text = vocab_size is not None
         if self.text:
             self.words = nn.Embedding(vocab_size, embedding_dim, padding_idx=Vocabulary.pad_id)
-            self.token_dropout, self.num_cases, self.num_frequencies = token_dropout, num_cases, num_frequencies
+            self.token_dropout, self.num_cases, self.lexicon_classes = token_dropout, num_cases, list(lexicon_classes)
             self.chars = CharacterCNN(num_chars=num_chars, char_dim=char_dim, filters=char_filters)
-            input_size = embedding_dim + num_cases + num_frequencies + char_filters
+            input_size = embedding_dim + num_cases + sum(lexicon_classes) + char_filters
         self.dropout = nn.Dropout(dropout)
         self.rnn = recurrent_layer(
             cell,
@@ -296,11 +298,11 @@ class TaggerNet(nn.Module):
         """(N, T, F) step features from the input (see the class docstring)."""
         if not self.text:
             return x
-        words, cases, chars = word_dropout(x[..., 0], self.token_dropout, self.training), x[..., 1], x[..., 3:]
+        words, cases = word_dropout(x[..., 0], self.token_dropout, self.training), x[..., 1]
         parts = [self.words(words), nn.functional.one_hot(cases, self.num_cases).float()]
-        if self.num_frequencies:
-            parts.append(nn.functional.one_hot(x[..., 2], self.num_frequencies).float())
-        return torch.cat([*parts, self.chars(chars)], dim=-1)
+        for k, classes in enumerate(self.lexicon_classes):
+            parts.append(nn.functional.one_hot(x[..., 2 + k], classes).float())
+        return torch.cat([*parts, self.chars(x[..., 2 + len(self.lexicon_classes) :])], dim=-1)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(self.dropout(self.features(x)), lengths=lengths)  # (N, T, D*H)

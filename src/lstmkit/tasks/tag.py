@@ -14,12 +14,13 @@ weights; the loss is the CRF's negative log-likelihood, or the cross-entropy.
 
 from __future__ import annotations
 
-import importlib.util
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from lstmkit.checks import check_choice, check_integer, check_number
+from lstmkit.data.lexicon import check_lexicons, lexicon_columns, lexicon_shape
 from lstmkit.data.sequences import as_sequences, pad_sequences
 from lstmkit.data.tags import PREFIXES, split_tag
 from lstmkit.data.vocab import Vocabulary
@@ -55,17 +56,6 @@ def casing(word: str) -> int:
     return CASES.index("other")
 
 
-FREQUENCY_CLASSES = 9  # zipf frequency 0 (unknown) .. 8 (the commonest words), rounded down
-
-
-def frequency_classes(tokens: list[str]) -> list[int]:
-    """Each token's English word frequency on the zipf scale (log10 of uses per billion words), rounded down to
-    0..8 (0: not in wordfreq's lists): rare words in common contexts are where new entities hide."""
-    from wordfreq import zipf_frequency
-
-    return [min(int(zipf_frequency(token.lower(), "en")), FREQUENCY_CLASSES - 1) for token in tokens]
-
-
 def is_entity_scheme(tags) -> bool:
     """Whether every tag is O or B-/I-/E-/S-TYPE (a BIO or BIOES scheme)."""
     return all(tag == "O" or (split_tag(tag)[0] in PREFIXES and split_tag(tag)[1]) for tag in tags)
@@ -80,7 +70,8 @@ class SequenceTagger(SequenceEstimator):
     ``y``: the matching lists of tags.
 
     Fitted attributes: ``classes_`` (the tags), ``input_kind_`` ("text" or "numeric"), ``vocabulary_`` and
-    ``characters_`` (text), ``n_channels_`` (numbers), ``model_``, ``history_``.
+    ``characters_`` (text), ``n_channels_`` (numbers), ``outside_bias_``, ``refit_epochs_`` (None without a
+    refit), ``model_``, ``history_``.
     """
 
     kind = "SequenceTagger"
@@ -89,7 +80,7 @@ class SequenceTagger(SequenceEstimator):
     def validation_score(self) -> float:
         """The best validation ``score`` of the fit (the epoch whose weights were kept)."""
         self._check_fitted()
-        scores = [row["val_score"] for row in self.history_ if "val_score" in row]
+        scores = [row["val_score"] for row in self.history_ if "val_score" in row]  # refit epochs have none
         if not scores:
             raise ParameterError("SequenceTagger logged no val_score: a validation part is needed (val_fraction > 0)")
         return max(scores)
@@ -107,8 +98,9 @@ class SequenceTagger(SequenceEstimator):
         dropout: float = 0.5,
         recurrent_dropout: float = 0.0,
         token_dropout: float = 0.1,
-        word_frequency: bool = False,  # a feature from wordfreq's English frequencies (``lstmkit[tag]``)
+        lexicons: tuple[str, ...] = (),  # lexical features (``lstmkit.data.lexicon``; ``lstmkit[tag]``)
         tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (``_choose_outside_bias``)
+        refit: bool = False,  # then train again on the training and validation cases together (``_refit``)
         epochs: int = 30,
         batch_size: int = 16,
         lr: float = 2e-3,
@@ -129,8 +121,9 @@ class SequenceTagger(SequenceEstimator):
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.token_dropout = token_dropout
-        self.word_frequency = word_frequency
+        self.lexicons = lexicons
         self.tune_outside = tune_outside
+        self.refit = refit
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -146,10 +139,9 @@ class SequenceTagger(SequenceEstimator):
             check_integer(name, getattr(self, name), 1)
         check_choice("bidirectional", self.bidirectional, (True, False))
         check_choice("crf", self.crf, (True, False))
-        check_choice("word_frequency", self.word_frequency, (True, False))
         check_choice("tune_outside", self.tune_outside, (True, False))
-        if self.word_frequency and importlib.util.find_spec("wordfreq") is None:
-            raise ParameterError('word_frequency=True needs wordfreq: pip install "lstmkit[tag]"')
+        check_choice("refit", self.refit, (True, False))
+        check_lexicons(self.lexicons)
         for name in ("dropout", "recurrent_dropout", "token_dropout"):
             check_number(name, getattr(self, name), 0.0, 1.0, high_open=True)
         check_number("val_fraction", self.val_fraction, 0.0, 1.0, high_open=True)
@@ -181,13 +173,13 @@ class SequenceTagger(SequenceEstimator):
             return torch.from_numpy(padded), torch.from_numpy(lengths)
         rows = []
         for tokens in cases:
-            row = np.zeros((len(tokens), 3 + MAX_WORD), dtype=np.int64)
-            row[:, 0] = self.vocabulary_.encode([t.lower() for t in tokens])
-            row[:, 1] = [casing(t) for t in tokens]
-            row[:, 2] = frequency_classes(tokens) if self.word_frequency else 0
+            columns = [self.vocabulary_.encode([t.lower() for t in tokens]), [casing(t) for t in tokens]]
+            columns += lexicon_columns(tokens, self.lexicons)
+            row = np.zeros((len(tokens), len(columns) + MAX_WORD), dtype=np.int64)
+            row[:, : len(columns)] = np.array(columns).T
             for k, token in enumerate(tokens):
                 chars = self.characters_.encode(list(token[:MAX_WORD]))
-                row[k, 3 : 3 + len(chars)] = chars
+                row[k, len(columns) : len(columns) + len(chars)] = chars
             rows.append(row)
         padded, lengths = pad_sequences(rows, dtype=np.int64)
         return torch.from_numpy(padded), torch.from_numpy(lengths)
@@ -214,7 +206,7 @@ class SequenceTagger(SequenceEstimator):
             vocab_size=len(self.vocabulary_) if text else None,
             num_chars=len(self.characters_) if text else None,
             num_cases=len(CASES),
-            num_frequencies=FREQUENCY_CLASSES if self.word_frequency else 0,
+            lexicon_classes=lexicon_shape(self.lexicons),
             input_size=None if text else self.n_channels_,
             embedding_dim=self.embedding_dim,
             char_dim=self.char_dim,
@@ -234,7 +226,7 @@ class SequenceTagger(SequenceEstimator):
         """Fit on cases ``X`` and their tags ``y``; ``validation`` = (X_dev, y_dev) for early stopping (else the
         last ``val_fraction`` of the cases)."""
         self.check_params()
-        for name in ("input_kind_", "vocabulary_", "characters_", "n_channels_", "outside_bias_"):
+        for name in ("input_kind_", "vocabulary_", "characters_", "n_channels_", "outside_bias_", "refit_epochs_"):
             self.__dict__.pop(name, None)
         cases = self._cases(X)
         self.input_kind_ = "text" if isinstance(cases[0], list) else "numeric"
@@ -245,12 +237,34 @@ class SequenceTagger(SequenceEstimator):
             train, val = (cases[:-n_val], list(y[:-n_val])), (cases[-n_val:], list(y[-n_val:]))
         else:
             train, val = (cases, list(y)), None if validation is None else (self._cases(validation[0]), validation[1])
+        self.classes_ = sorted({tag for split in (train, val) if split for tags in split[1] for tag in tags})
+        if self.input_kind_ == "numeric":
+            self.n_channels_ = cases[0].shape[1]
+        callbacks = list(callbacks)
+        stopping = [] if val is None else [BestValidationScore(self, *val, self.patience)]
+        self.model_, self.history_ = self._train(train, val, checkpoint_dir, [*callbacks, *stopping])
+        entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
+        self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
+        self.refit_epochs_ = None
+        if self.refit and val is not None:
+            scores = [row["val_score"] for row in self.history_]
+            self.refit_epochs_ = scores.index(max(scores)) + 1
+            both = (train[0] + val[0], train[1] + list(val[1]))
+            refit_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / "refit"
+            self.model_, refit_history = self._train(both, None, refit_dir, callbacks, self.refit_epochs_)
+            self.history_ = [*self.history_, *({**row, "refit": True} for row in refit_history)]
+        return self
+
+    def _train(self, train, val, checkpoint_dir, callbacks, epochs: int | None = None):
+        """A new model (vocabularies from the ``train`` cases) trained on them: (model, history).
+
+        With ``refit`` the first fit stops early on the validation cases and chooses the O-tag bias; then a new
+        model is trained on the training and validation cases together for the epoch count that scored best,
+        keeping that bias (more data, and on WNUT17 the validation sentences come from the sources the test
+        sentences come from). Its epochs are appended to ``history_`` marked ``"refit": True``."""
         if self.input_kind_ == "text":
             self.vocabulary_ = Vocabulary.build([[t.lower() for t in s] for s in train[0]])
             self.characters_ = Vocabulary.build([list(t) for s in train[0] for t in s])
-        else:
-            self.n_channels_ = cases[0].shape[1]
-        self.classes_ = sorted({tag for split in (train, val) if split for tags in split[1] for tag in tags})
         torch.manual_seed(self.seed)
         model = self._build_model()
 
@@ -260,8 +274,6 @@ class SequenceTagger(SequenceEstimator):
             inputs, lengths = self._tensors(data[0])
             return inputs, self._targets(data[1], data[0]), lengths
 
-        if val is not None:
-            callbacks = [*callbacks, BestValidationScore(self, *val, self.patience)]
         trainer = self.train(
             model,
             TaggingLoss(model.crf),
@@ -270,11 +282,9 @@ class SequenceTagger(SequenceEstimator):
             checkpoint_dir,
             callbacks=callbacks,
             stop_on_val_loss=False,
+            epochs=epochs,
         )
-        self.model_, self.history_ = model, trainer.history_
-        entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
-        self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
-        return self
+        return model, trainer.history_
 
     # ---- predicting ----------------------------------------------------------------------------
 
@@ -355,6 +365,7 @@ class SequenceTagger(SequenceEstimator):
             "characters": self.characters_.tokens if text else None,
             "n_channels": None if text else self.n_channels_,
             "outside_bias": self.outside_bias_,
+            "refit_epochs": self.refit_epochs_,
             "history": self.history_,
         }
 
@@ -368,6 +379,7 @@ class SequenceTagger(SequenceEstimator):
         else:
             self.n_channels_ = int(state["n_channels"])
         self.outside_bias_ = float(state["outside_bias"])
+        self.refit_epochs_ = state["refit_epochs"]
         self.history_ = state["history"]
 
 
