@@ -109,10 +109,10 @@ def test_refit_trains_again_on_training_and_validation_for_the_best_epoch_count(
     scores = [row["val_score"] for row in first.history_]
     refit = SequenceTagger(refit=True, **settings).fit(X, y, validation=(dev_X, dev_y))
     assert first.refit_epochs_ is None and refit.refit_epochs_ == scores.index(max(scores)) + 1
-    timeless = [{k: v for k, v in row.items() if k != "seconds"} for row in refit.history_]
-    assert timeless[:6] == [{k: v for k, v in row.items() if k != "seconds"} for row in first.history_]
+    timeless = [[{k: v for k, v in row.items() if k != "seconds"} for row in t.history_] for t in (first, refit)]
+    assert timeless[0] == timeless[1]
     assert refit.outside_bias_ == first.outside_bias_ and refit.validation_score() == max(scores)
-    assert [row.get("refit", False) for row in refit.history_] == [False] * 6 + [True] * refit.refit_epochs_
+    assert len(refit.history_) == 6 and len(refit.refit_history_) == refit.refit_epochs_ and not first.refit_history_
     assert "onlyindev" in refit.vocabulary_.tokens and "onlyindev" not in first.vocabulary_.tokens
     by_hand = SequenceTagger(**{**settings, "epochs": refit.refit_epochs_}, val_fraction=0.0)
     by_hand.fit(X + dev_X, y + dev_y)

@@ -18,6 +18,7 @@ from rich.table import Table
 from lstmkit.cli import common
 from lstmkit.data.conll import parse_conll, read_conll
 from lstmkit.data.datasets import load_wnut17
+from lstmkit.data.lexicon import LEXICONS
 from lstmkit.data.series import check_input_file
 from lstmkit.data.tags import check_scheme
 from lstmkit.errors import DataError
@@ -28,6 +29,7 @@ from lstmkit.tasks.metrics import entity_scores, surface_scores
 tag_app = typer.Typer(help="Tag every token (named entities) with a BiLSTM-CRF, against baselines.")
 COMMAND = "tag"
 EMBEDDED = "embedded:wnut17"
+ALL_LEXICONS = ",".join(LEXICONS)
 
 
 @dataclass
@@ -39,6 +41,8 @@ class TagSettings:
     test: str | None = None
     cell: str = "lstm"
     crf: bool = True
+    lexicons: str = ALL_LEXICONS  # comma-separated names from lstmkit.data.lexicon, or "none"
+    refit: bool = True
     epochs: int = 30
     seed: int = 0
     fingerprint: str = ""
@@ -58,9 +62,20 @@ def read_data(settings: TagSettings) -> dict[str, tuple[list, list]]:
     return splits
 
 
+def lexicon_names(text: str) -> tuple[str, ...]:
+    """ "frequency,places" -> ("frequency", "places"); "none" -> ()."""
+    return () if text.strip() == "none" else tuple(name.strip() for name in text.split(","))
+
+
 def make_tagger(settings: TagSettings) -> SequenceTagger:
     tagger = SequenceTagger(
-        cell=settings.cell, crf=settings.crf, epochs=settings.epochs, seed=settings.seed, progress=None
+        cell=settings.cell,
+        crf=settings.crf,
+        lexicons=lexicon_names(settings.lexicons),
+        refit=settings.refit,
+        epochs=settings.epochs,
+        seed=settings.seed,
+        progress=None,
     )
     tagger.check_params()
     return tagger
@@ -100,7 +115,8 @@ def run(settings: TagSettings, splits: dict, out: Path, console: Console) -> dic
         "most_frequent_tag": scores(test_x, test_y, most_frequent_tag(train_x, train_y, test_x)),
         "all_o": scores(test_x, test_y, all_outside(test_x)),
     }
-    common.write_json(out / "metrics.json", {"test": results, "epochs_trained": len(tagger.history_)})
+    epochs = {"epochs_trained": len(tagger.history_), "refit_epochs": tagger.refit_epochs_}
+    common.write_json(out / "metrics.json", {"test": results, "outside_bias": tagger.outside_bias_, **epochs})
     lines = [
         "\n".join(f"{w}\t{g}\t{p}" for w, g, p in zip(words, gold, guess, strict=True)) + "\n"
         for words, gold, guess in zip(test_x, test_y, predicted, strict=True)
@@ -120,7 +136,13 @@ def tag(
     test: Path = typer.Option(None, help="Test sentences, a CoNLL file."),
     cell: str = typer.Option("lstm", help="lstm, peephole, coupled, layernorm, gru or rnn."),
     crf: bool = typer.Option(True, "--crf/--no-crf", help="A CRF output layer, or a softmax (BIO-constrained)."),
-    epochs: int = typer.Option(30, min=1, help="Maximum epochs (early stopping on the dev loss ends most sooner)."),
+    lexicons: str = typer.Option(
+        ALL_LEXICONS, help='Lexical features, comma-separated, or "none" (the tag extra: pip install "lstmkit[tag]").'
+    ),
+    refit: bool = typer.Option(
+        True, "--refit/--no-refit", help="Train again on train + dev for the best epoch count (dev scores nothing)."
+    ),
+    epochs: int = typer.Option(30, min=1, help="Maximum epochs (early stopping on the dev entity F1)."),
     seed: int = common.SEED,
     out: Path = common.RUN_FOLDER,
     resume: Path = common.RESUME,
@@ -136,7 +158,14 @@ def tag(
             name: None if path is None else common.data_setting(path) for name, path in (("dev", dev), ("test", test))
         }
         return TagSettings(
-            train=common.data_setting(train, EMBEDDED), cell=cell, crf=crf, epochs=epochs, seed=seed, **files
+            train=common.data_setting(train, EMBEDDED),
+            cell=cell,
+            crf=crf,
+            lexicons=lexicons,
+            refit=refit,
+            epochs=epochs,
+            seed=seed,
+            **files,
         )
 
     def read(settings: TagSettings) -> dict:

@@ -33,7 +33,7 @@ from lstmkit.tasks.modules import CELLS, TaggerNet
 MAX_WORD = 20  # characters read of each word
 CASES = ("pad", "lower", "upper", "title", "digits", "has digit", "mention or hashtag", "link", "other")
 INFERENCE_BATCH = 256
-OUTSIDE_BIASES = (0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0)  # candidates for the O-tag bias, in log-score units
+OUTSIDE_BIASES = tuple(0.5 * k for k in range(11))  # candidates for the O-tag bias 0..5, in log-score units
 IGNORED = -100  # the target of padding steps
 
 
@@ -70,8 +70,8 @@ class SequenceTagger(SequenceEstimator):
     ``y``: the matching lists of tags.
 
     Fitted attributes: ``classes_`` (the tags), ``input_kind_`` ("text" or "numeric"), ``vocabulary_`` and
-    ``characters_`` (text), ``n_channels_`` (numbers), ``outside_bias_``, ``refit_epochs_`` (None without a
-    refit), ``model_``, ``history_``.
+    ``characters_`` (text), ``n_channels_`` (numbers), ``outside_bias_``, ``model_``, ``history_``,
+    ``refit_epochs_`` (None without a refit) and ``refit_history_``.
     """
 
     kind = "SequenceTagger"
@@ -80,7 +80,7 @@ class SequenceTagger(SequenceEstimator):
     def validation_score(self) -> float:
         """The best validation ``score`` of the fit (the epoch whose weights were kept)."""
         self._check_fitted()
-        scores = [row["val_score"] for row in self.history_ if "val_score" in row]  # refit epochs have none
+        scores = [row["val_score"] for row in self.history_ if "val_score" in row]
         if not scores:
             raise ParameterError("SequenceTagger logged no val_score: a validation part is needed (val_fraction > 0)")
         return max(scores)
@@ -100,7 +100,7 @@ class SequenceTagger(SequenceEstimator):
         token_dropout: float = 0.1,
         lexicons: tuple[str, ...] = (),  # lexical features (``lstmkit.data.lexicon``; ``lstmkit[tag]``)
         tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (``_choose_outside_bias``)
-        refit: bool = False,  # then train again on the training and validation cases together (``_refit``)
+        refit: bool = False,  # then train again on the training and validation cases together (``_train``)
         epochs: int = 30,
         batch_size: int = 16,
         lr: float = 2e-3,
@@ -226,7 +226,8 @@ class SequenceTagger(SequenceEstimator):
         """Fit on cases ``X`` and their tags ``y``; ``validation`` = (X_dev, y_dev) for early stopping (else the
         last ``val_fraction`` of the cases)."""
         self.check_params()
-        for name in ("input_kind_", "vocabulary_", "characters_", "n_channels_", "outside_bias_", "refit_epochs_"):
+        stale = ("input_kind_", "vocabulary_", "characters_", "n_channels_", "outside_bias_", "refit_epochs_")
+        for name in (*stale, "refit_history_"):
             self.__dict__.pop(name, None)
         cases = self._cases(X)
         self.input_kind_ = "text" if isinstance(cases[0], list) else "numeric"
@@ -245,14 +246,13 @@ class SequenceTagger(SequenceEstimator):
         self.model_, self.history_ = self._train(train, val, checkpoint_dir, [*callbacks, *stopping])
         entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
         self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
-        self.refit_epochs_ = None
+        self.refit_epochs_, self.refit_history_ = None, []
         if self.refit and val is not None:
             scores = [row["val_score"] for row in self.history_]
             self.refit_epochs_ = scores.index(max(scores)) + 1
             both = (train[0] + val[0], train[1] + list(val[1]))
             refit_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / "refit"
-            self.model_, refit_history = self._train(both, None, refit_dir, callbacks, self.refit_epochs_)
-            self.history_ = [*self.history_, *({**row, "refit": True} for row in refit_history)]
+            self.model_, self.refit_history_ = self._train(both, None, refit_dir, callbacks, self.refit_epochs_)
         return self
 
     def _train(self, train, val, checkpoint_dir, callbacks, epochs: int | None = None):
@@ -261,7 +261,7 @@ class SequenceTagger(SequenceEstimator):
         With ``refit`` the first fit stops early on the validation cases and chooses the O-tag bias; then a new
         model is trained on the training and validation cases together for the epoch count that scored best,
         keeping that bias (more data, and on WNUT17 the validation sentences come from the sources the test
-        sentences come from). Its epochs are appended to ``history_`` marked ``"refit": True``."""
+        sentences come from). ``history_`` keeps the first fit's epochs, ``refit_history_`` the refit's."""
         if self.input_kind_ == "text":
             self.vocabulary_ = Vocabulary.build([[t.lower() for t in s] for s in train[0]])
             self.characters_ = Vocabulary.build([list(t) for s in train[0] for t in s])
@@ -366,6 +366,7 @@ class SequenceTagger(SequenceEstimator):
             "n_channels": None if text else self.n_channels_,
             "outside_bias": self.outside_bias_,
             "refit_epochs": self.refit_epochs_,
+            "refit_history": self.refit_history_,
             "history": self.history_,
         }
 
@@ -379,7 +380,7 @@ class SequenceTagger(SequenceEstimator):
         else:
             self.n_channels_ = int(state["n_channels"])
         self.outside_bias_ = float(state["outside_bias"])
-        self.refit_epochs_ = state["refit_epochs"]
+        self.refit_epochs_, self.refit_history_ = state["refit_epochs"], state["refit_history"]
         self.history_ = state["history"]
 
 
