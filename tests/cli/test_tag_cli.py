@@ -38,7 +38,8 @@ def test_a_run_scores_the_tagger_and_the_baselines_on_the_test_file(tmp_path, ca
         p.name for p in run.iterdir()
     }
     everything = json.loads((run / "metrics.json").read_text())
-    assert 1 <= everything["refit_epochs"] <= 12 and everything["epochs_trained"] > everything["refit_epochs"]
+    [refit_epochs] = everything["refit_epochs"]
+    assert 1 <= refit_epochs <= 12 and everything["epochs_trained"] > refit_epochs
     metrics = everything["test"]
     assert set(metrics) == {"lstm", "most_frequent_tag", "all_o"}
     assert set(metrics["lstm"]) == {"entity_f1", "surface_f1", "precision", "recall", "per_type"}

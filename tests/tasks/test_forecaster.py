@@ -11,8 +11,8 @@ from lstmkit.data.transforms import guerrero_lambda, wants_log
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import CheckpointError, DataError, NotFittedError, ParameterError
 from lstmkit.tasks import Forecaster, backtest
+from lstmkit.tasks.base import member_seeds
 from lstmkit.tasks.forecast_baselines import baseline_forecast, fourier_terms
-from lstmkit.tasks.forecaster import member_seeds
 from lstmkit.tasks.metrics import mae, mase, naive_forecast, seasonal_naive_forecast, smape
 from lstmkit.tasks.modules import ForecastEnsemble
 

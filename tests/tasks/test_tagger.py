@@ -108,18 +108,61 @@ def test_refit_trains_again_on_training_and_validation_for_the_best_epoch_count(
     first = SequenceTagger(**settings).fit(X, y, validation=(dev_X, dev_y))
     scores = [row["val_score"] for row in first.history_]
     refit = SequenceTagger(refit=True, **settings).fit(X, y, validation=(dev_X, dev_y))
-    assert first.refit_epochs_ is None and refit.refit_epochs_ == scores.index(max(scores)) + 1
+    assert first.refit_epochs_ == [] and refit.refit_epochs_ == [scores.index(max(scores)) + 1]
     timeless = [[{k: v for k, v in row.items() if k != "seconds"} for row in t.history_] for t in (first, refit)]
     assert timeless[0] == timeless[1]
     assert refit.outside_bias_ == first.outside_bias_ and refit.validation_score() == max(scores)
-    assert len(refit.history_) == 6 and len(refit.refit_history_) == refit.refit_epochs_ and not first.refit_history_
+    assert len(refit.history_) == 6 and len(refit.refit_history_) == refit.refit_epochs_[0] and not first.refit_history_
     assert "onlyindev" in refit.vocabulary_.tokens and "onlyindev" not in first.vocabulary_.tokens
-    by_hand = SequenceTagger(**{**settings, "epochs": refit.refit_epochs_}, val_fraction=0.0)
+    by_hand = SequenceTagger(**{**settings, "epochs": refit.refit_epochs_[0]}, val_fraction=0.0)
     by_hand.fit(X + dev_X, y + dev_y)
     for mine, theirs in zip(refit.model_.parameters(), by_hand.model_.parameters(), strict=True):
         torch.testing.assert_close(mine, theirs)  # the refit is a plain fit on both parts, same seed
     refit.save(tmp_path / "model")
     assert load(tmp_path / "model").refit_epochs_ == refit.refit_epochs_
+
+
+def test_an_ensemble_scores_every_path_by_its_members_mean_score(tmp_path):
+    from lstmkit.tasks.base import member_seeds
+
+    X, y = places(60, 6)
+    dev_X, dev_y = places(30, 7)
+    settings = {"hidden_size": 8, "embedding_dim": 8, "epochs": 4, "patience": None}
+    ensemble = SequenceTagger(ensemble=3, refit=True, seed=0, **settings).fit(X, y, validation=(dev_X, dev_y))
+    seeds = member_seeds(0, 3)
+    singles = [SequenceTagger(refit=True, seed=s, **settings).fit(X, y, validation=(dev_X, dev_y)) for s in seeds]
+    for member, single in zip(ensemble.model_.members, singles, strict=True):  # each member: a plain fit
+        for mine, theirs in zip(member.parameters(), single.model_.parameters(), strict=True):
+            torch.testing.assert_close(mine, theirs)
+    assert ensemble.refit_epochs_ == [s.refit_epochs_[0] for s in singles]
+    assert ensemble.validation_score() == pytest.approx(np.mean([s.validation_score() for s in singles]))
+    assert [row["member"] for row in ensemble.history_] == [0] * 4 + [1] * 4 + [2] * 4
+    sentence = [["to", "Oslo", "City"]]
+    emissions = torch.stack([s._scores(sentence)[0][0] for s in singles])  # (3, T, K)
+    K = len(ensemble.classes_)
+    paths = list(itertools.product(range(K), repeat=3))
+
+    def path_scores(tagger, e):
+        trans, start, end = tagger.model_.crf._scores()
+        return torch.stack(
+            [
+                start[p[0]] + end[p[-1]] + sum(e[t, k] for t, k in enumerate(p)) + trans[p[0], p[1]] + trans[p[1], p[2]]
+                for p in paths
+            ]
+        )
+
+    mean = torch.stack([path_scores(s, e) for s, e in zip(singles, emissions, strict=True)]).mean(0)
+    torch.testing.assert_close(path_scores(ensemble, ensemble._scores(sentence)[0][0]), mean)
+    best = [ensemble.classes_[k] for k in paths[int(mean.argmax())]]
+    assert ensemble._decode(*ensemble._scores(sentence), outside_bias=0.0) == [best]
+    weights = mean.softmax(0)
+    expected = np.zeros((3, K))
+    for weight, path in zip(weights.tolist(), paths, strict=True):
+        for t, k in enumerate(path):
+            expected[t, k] += weight
+    np.testing.assert_allclose(ensemble.predict_proba(sentence)[0], expected, atol=1e-5)
+    ensemble.save(tmp_path / "model")
+    assert load(tmp_path / "model").predict(dev_X) == ensemble.predict(dev_X)
 
 
 def segments(n: int, seed: int) -> tuple[list[np.ndarray], list[list[str]]]:

@@ -20,6 +20,7 @@ import math
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
@@ -215,3 +216,9 @@ def load(path: str | Path) -> SequenceEstimator:
         ) from None
     estimator.model_ = model.eval()
     return estimator
+
+
+def member_seeds(seed: int, count: int) -> list[int]:
+    """Independent seeds for the ensemble's members, from numpy's SeedSequence (so that the members of seed s
+    and of seed s + 1 share nothing)."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(count, dtype=np.uint32)]

@@ -36,7 +36,7 @@ from lstmkit.data.series import seasonal_period as infer_seasonal_period
 from lstmkit.data.transforms import TRANSFORMS, wants_log
 from lstmkit.data.windows import make_windows
 from lstmkit.errors import DataError, ParameterError, ParameterTypeError, TrainingError
-from lstmkit.tasks.base import SequenceEstimator
+from lstmkit.tasks.base import SequenceEstimator, member_seeds
 from lstmkit.tasks.losses import PinballLoss
 from lstmkit.tasks.metrics import all_metrics
 from lstmkit.tasks.modules import CELLS, ForecastEnsemble, QuantileNet
@@ -559,12 +559,6 @@ class Forecaster(SequenceEstimator):
             else pd.Index([int(i) for i in tail["index"]])
         )
         self.tail_ = pd.DataFrame(tail["values"], index=index, columns=state["columns"])
-
-
-def member_seeds(seed: int, count: int) -> list[int]:
-    """Independent seeds for the ensemble's members, from numpy's SeedSequence (so that the members of seed s
-    and of seed s + 1 share nothing)."""
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(count, dtype=np.uint32)]
 
 
 def _seasonal_naive_mae(values: np.ndarray, period: int) -> float:

@@ -307,3 +307,24 @@ class TaggerNet(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         out, _ = self.rnn(self.dropout(self.features(x)), lengths=lengths)  # (N, T, D*H)
         return self.scores(self.dropout(out))  # (N, T, K)
+
+
+class TaggerEnsemble(nn.Module):
+    """Taggers trained apart, scored together: per-step scores (N, T, K) are the members' mean, and ``crf`` (when
+    the members have CRFs) holds the mean of their transition, start and end scores, so the score of every tag
+    path, s(y) = start[y_0] + sum_t e[t, y_t] + sum_t trans[y_{t-1}, y_t] + end[y_{L-1}], is the mean of the
+    members' scores of it: Viterbi and the marginals then work on the ensemble as on one tagger."""
+
+    def __init__(self, members: list[TaggerNet]):
+        super().__init__()
+        from lstmkit.tasks.crf import CRF
+
+        self.members = nn.ModuleList(members)
+        self.crf = None if members[0].crf is None else CRF(members[0].crf.transitions.shape[0])
+        if self.crf is not None:
+            with torch.no_grad():
+                for name in ("transitions", "start", "end"):
+                    getattr(self.crf, name).copy_(torch.stack([getattr(m.crf, name) for m in members]).mean(0))
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x, lengths) for member in self.members]).mean(0)

@@ -14,6 +14,7 @@ weights; the loss is the CRF's negative log-likelihood, or the cross-entropy.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -25,10 +26,10 @@ from lstmkit.data.sequences import as_sequences, pad_sequences
 from lstmkit.data.tags import PREFIXES, split_tag
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError
-from lstmkit.tasks.base import BestValidationScore, SequenceEstimator
+from lstmkit.tasks.base import BestValidationScore, SequenceEstimator, member_seeds
 from lstmkit.tasks.crf import CRF, bio_constraints
 from lstmkit.tasks.metrics import entity_scores
-from lstmkit.tasks.modules import CELLS, TaggerNet
+from lstmkit.tasks.modules import CELLS, TaggerEnsemble, TaggerNet
 
 MAX_WORD = 20  # characters read of each word
 CASES = ("pad", "lower", "upper", "title", "digits", "has digit", "mention or hashtag", "link", "other")
@@ -71,19 +72,24 @@ class SequenceTagger(SequenceEstimator):
 
     Fitted attributes: ``classes_`` (the tags), ``input_kind_`` ("text" or "numeric"), ``vocabulary_`` and
     ``characters_`` (text), ``n_channels_`` (numbers), ``outside_bias_``, ``model_``, ``history_``,
-    ``refit_epochs_`` (None without a refit) and ``refit_history_``.
+    ``refit_epochs_`` (each member's, empty without a refit) and ``refit_history_``.
     """
 
     kind = "SequenceTagger"
     validation_metric = ("val_score", "maximize")  # ``score`` on the validation cases: entity F1 or accuracy
 
     def validation_score(self) -> float:
-        """The best validation ``score`` of the fit (the epoch whose weights were kept)."""
+        """The best validation ``score`` of the fit (the epoch whose weights were kept; in an ensemble, the mean
+        of the members' best)."""
         self._check_fitted()
-        scores = [row["val_score"] for row in self.history_ if "val_score" in row]
-        if not scores:
+        best = {}
+        for row in self.history_:
+            if "val_score" in row:
+                member = row.get("member", 0)
+                best[member] = max(best.get(member, -math.inf), row["val_score"])
+        if not best:
             raise ParameterError("SequenceTagger logged no val_score: a validation part is needed (val_fraction > 0)")
-        return max(scores)
+        return float(np.mean(list(best.values())))
 
     def __init__(
         self,
@@ -101,6 +107,7 @@ class SequenceTagger(SequenceEstimator):
         lexicons: tuple[str, ...] = (),  # lexical features (``lstmkit.data.lexicon``; ``lstmkit[tag]``)
         tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (``_choose_outside_bias``)
         refit: bool = False,  # then train again on the training and validation cases together (``_train``)
+        ensemble: int = 1,  # members from independent seeds, their scores averaged (``TaggerEnsemble``)
         epochs: int = 30,
         batch_size: int = 16,
         lr: float = 2e-3,
@@ -124,6 +131,7 @@ class SequenceTagger(SequenceEstimator):
         self.lexicons = lexicons
         self.tune_outside = tune_outside
         self.refit = refit
+        self.ensemble = ensemble
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -135,7 +143,7 @@ class SequenceTagger(SequenceEstimator):
 
     def check_params(self) -> None:
         check_choice("cell", self.cell, CELLS)
-        for name in ("hidden_size", "num_layers", "embedding_dim", "char_dim", "char_filters"):
+        for name in ("hidden_size", "num_layers", "embedding_dim", "char_dim", "char_filters", "ensemble"):
             check_integer(name, getattr(self, name), 1)
         check_choice("bidirectional", self.bidirectional, (True, False))
         check_choice("crf", self.crf, (True, False))
@@ -200,7 +208,12 @@ class SequenceTagger(SequenceEstimator):
 
     # ---- fitting -------------------------------------------------------------------------------
 
-    def _build_model(self) -> TaggerNet:
+    def _build_model(self) -> TaggerNet | TaggerEnsemble:
+        if self.ensemble == 1:
+            return self._build_member()
+        return TaggerEnsemble([self._build_member() for _ in range(self.ensemble)])
+
+    def _build_member(self) -> TaggerNet:
         text = self.input_kind_ == "text"
         return TaggerNet(
             vocab_size=len(self.vocabulary_) if text else None,
@@ -241,32 +254,47 @@ class SequenceTagger(SequenceEstimator):
         self.classes_ = sorted({tag for split in (train, val) if split for tags in split[1] for tag in tags})
         if self.input_kind_ == "numeric":
             self.n_channels_ = cases[0].shape[1]
-        callbacks = list(callbacks)
-        stopping = [] if val is None else [BestValidationScore(self, *val, self.patience)]
-        self.model_, self.history_ = self._train(train, val, checkpoint_dir, [*callbacks, *stopping])
+        seeds = [self.seed] if self.ensemble == 1 else member_seeds(self.seed, self.ensemble)
+        members, self.history_ = [], []
+        for k, seed in enumerate(seeds):
+            stopping = [] if val is None else [BestValidationScore(self, *val, self.patience)]
+            folder = self._member_folder(checkpoint_dir, k)
+            member, history = self._train(train, val, folder, [*callbacks, *stopping], seed)
+            members.append(member)
+            self.history_ += [{**row, "member": k} for row in history] if self.ensemble > 1 else history
+        self.model_ = members[0] if self.ensemble == 1 else TaggerEnsemble(members)
         entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
         self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
-        self.refit_epochs_, self.refit_history_ = None, []
+        self.refit_epochs_, self.refit_history_ = [], []
         if self.refit and val is not None:
-            scores = [row["val_score"] for row in self.history_]
-            self.refit_epochs_ = scores.index(max(scores)) + 1
             both = (train[0] + val[0], train[1] + list(val[1]))
-            refit_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / "refit"
-            self.model_, self.refit_history_ = self._train(both, None, refit_dir, callbacks, self.refit_epochs_)
+            for k, seed in enumerate(seeds):
+                scores = [row["val_score"] for row in self.history_ if row.get("member", 0) == k]
+                self.refit_epochs_.append(scores.index(max(scores)) + 1)
+                folder = self._member_folder(None if checkpoint_dir is None else Path(checkpoint_dir) / "refit", k)
+                members[k], history = self._train(both, None, folder, callbacks, seed, self.refit_epochs_[k])
+                self.refit_history_ += [{**row, "member": k} for row in history] if self.ensemble > 1 else history
+            self.model_ = members[0] if self.ensemble == 1 else TaggerEnsemble(members)
         return self
 
-    def _train(self, train, val, checkpoint_dir, callbacks, epochs: int | None = None):
-        """A new model (vocabularies from the ``train`` cases) trained on them: (model, history).
+    def _member_folder(self, checkpoint_dir, k: int) -> Path | None:
+        if checkpoint_dir is None:
+            return None
+        return Path(checkpoint_dir) if self.ensemble == 1 else Path(checkpoint_dir) / f"member{k}"
+
+    def _train(self, train, val, checkpoint_dir, callbacks, seed: int, epochs: int | None = None):
+        """A new model (vocabularies from the ``train`` cases) trained on them from ``seed``: (model, history).
 
         With ``refit`` the first fit stops early on the validation cases and chooses the O-tag bias; then a new
         model is trained on the training and validation cases together for the epoch count that scored best,
         keeping that bias (more data, and on WNUT17 the validation sentences come from the sources the test
-        sentences come from). ``history_`` keeps the first fit's epochs, ``refit_history_`` the refit's."""
+        sentences come from). ``history_`` keeps the first fit's epochs, ``refit_history_`` the refit's (rows
+        marked with their ``member`` in an ensemble)."""
         if self.input_kind_ == "text":
             self.vocabulary_ = Vocabulary.build([[t.lower() for t in s] for s in train[0]])
             self.characters_ = Vocabulary.build([list(t) for s in train[0] for t in s])
-        torch.manual_seed(self.seed)
-        model = self._build_model()
+        torch.manual_seed(seed)
+        model = self._build_member()
 
         def part(data):
             if data is None:
@@ -281,6 +309,7 @@ class SequenceTagger(SequenceEstimator):
             part(val),
             checkpoint_dir,
             callbacks=callbacks,
+            seed=seed,
             stop_on_val_loss=False,
             epochs=epochs,
         )
