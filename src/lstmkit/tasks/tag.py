@@ -105,8 +105,8 @@ class SequenceTagger(SequenceEstimator):
         recurrent_dropout: float = 0.0,
         token_dropout: float = 0.1,
         lexicons: tuple[str, ...] = (),  # lexical features (``lstmkit.data.lexicon``; ``lstmkit[tag]``)
-        tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (``_choose_outside_bias``)
-        refit: bool = False,  # then train again on the training and validation cases together (``_train``)
+        tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (without a refit)
+        refit: bool = False,  # train again on the training and validation cases together (``_train``)
         ensemble: int = 1,  # members from independent seeds, their scores averaged (``TaggerEnsemble``)
         epochs: int = 30,
         batch_size: int = 16,
@@ -264,7 +264,8 @@ class SequenceTagger(SequenceEstimator):
             self.history_ += [{**row, "member": k} for row in history] if self.ensemble > 1 else history
         self.model_ = members[0] if self.ensemble == 1 else TaggerEnsemble(members)
         entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
-        self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
+        tuned = entities and self.tune_outside and not self.refit
+        self.outside_bias_ = self._choose_outside_bias(*val) if tuned else 0.0
         self.refit_epochs_, self.refit_history_ = [], []
         if self.refit and val is not None:
             both = (train[0] + val[0], train[1] + list(val[1]))
@@ -285,10 +286,11 @@ class SequenceTagger(SequenceEstimator):
     def _train(self, train, val, checkpoint_dir, callbacks, seed: int, epochs: int | None = None):
         """A new model (vocabularies from the ``train`` cases) trained on them from ``seed``: (model, history).
 
-        With ``refit`` the first fit stops early on the validation cases and chooses the O-tag bias; then a new
-        model is trained on the training and validation cases together for the epoch count that scored best,
-        keeping that bias (more data, and on WNUT17 the validation sentences come from the sources the test
-        sentences come from). ``history_`` keeps the first fit's epochs, ``refit_history_`` the refit's (rows
+        With ``refit`` the first fit stops early on the validation cases; then a new model is trained on the
+        training and validation cases together for the epoch count that scored best (more data, and on WNUT17 the
+        validation sentences come from the sources the test sentences come from). No O-tag bias is chosen then:
+        no held-out cases are left to choose it on, and the bias chosen for the first fit's model did not carry
+        over (WNUT17, with half the dev set held out: docs/tagging.md). ``history_`` keeps the first fit's epochs, ``refit_history_`` the refit's (rows
         marked with their ``member`` in an ensemble)."""
         if self.input_kind_ == "text":
             self.vocabulary_ = Vocabulary.build([[t.lower() for t in s] for s in train[0]])
