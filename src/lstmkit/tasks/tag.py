@@ -290,8 +290,8 @@ class SequenceTagger(SequenceEstimator):
         training and validation cases together for the epoch count that scored best (more data, and on WNUT17 the
         validation sentences come from the sources the test sentences come from). No O-tag bias is chosen then:
         no held-out cases are left to choose it on, and the bias chosen for the first fit's model did not carry
-        over (WNUT17, with half the dev set held out: docs/tagging.md). ``history_`` keeps the first fit's epochs, ``refit_history_`` the refit's (rows
-        marked with their ``member`` in an ensemble)."""
+        over (WNUT17, with half the dev set held out: docs/tagging.md). ``history_`` keeps the first fit's epochs,
+        ``refit_history_`` the refit's (rows marked with their ``member`` in an ensemble)."""
         if self.input_kind_ == "text":
             self.vocabulary_ = Vocabulary.build([[t.lower() for t in s] for s in train[0]])
             self.characters_ = Vocabulary.build([list(t) for s in train[0] for t in s])
