@@ -1,7 +1,8 @@
 """SequenceTagger: one tag per step, for named entities in token lists or labels along numeric signals.
 
 Text: each token is its lower-cased word (embedding, singletons kept, word dropout), its casing class
-(``casing``) and its characters (a character CNN, so unseen words still have features); a bidirectional
+(``casing``), its characters (a character CNN, so unseen words still have features) and, with ``lexicons``, its
+lexical classes (``lstmkit.data.lexicon``: word frequencies, places, person names); a bidirectional
 recurrent layer of any lstmkit cell reads the sentence, and a linear layer gives each step's tag scores.
 With ``crf=True`` a linear-chain CRF scores whole tag paths (``lstmkit.tasks.crf``) and Viterbi decodes; without
 it, the softmax scores are decoded by Viterbi under the BIO constraints when the tags are BIO (so both ways
@@ -9,7 +10,9 @@ yield well-formed sequences: no I-X after O or after another type), else step by
 
 ``score`` is the entity-level F1 (as conlleval computes it) for BIO/BIOES tags, else the per-step accuracy.
 Training stops early on the validation cases' ``score`` (``BestValidationScore``), and keeps the best epoch's
-weights; the loss is the CRF's negative log-likelihood, or the cross-entropy.
+weights; the loss is the CRF's negative log-likelihood, or the cross-entropy. ``refit=True`` then trains again
+on the training and validation cases together for the best epoch count; ``ensemble=N`` trains N members from
+independent seeds and scores every tag path by their mean score (``TaggerEnsemble``).
 """
 
 from __future__ import annotations
