@@ -251,6 +251,8 @@ def cases(d: Path, runs: Path) -> list[tuple[list, str]]:
         (["--epochs", "0"], "Invalid value for '--epochs'"),
         (["--cell", "nope"], "cell"),
         (["--lexicons", "gazetteer"], "expected lexicon names from ['frequency', 'languages', 'names', 'places']"),
+        (["--ensemble", "0"], "Invalid value for '--ensemble'"),
+        (["--patience", "0"], "Invalid value for '--patience'"),
         (["--train", d / "missing.conll", "--dev", full, "--test", full], "missing.conll: no such file"),
         (["--train", full, "--dev", full, "--test", full], "line 1 has 1 column(s) ('date,value'); expected 2"),
         (["--train", write(d / "b.conll", b"\x00\x01bin"), "--dev", full, "--test", full], "binary data"),

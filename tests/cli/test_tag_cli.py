@@ -31,6 +31,7 @@ def files(tmp_path_factory):
 
 def test_a_run_scores_the_tagger_and_the_baselines_on_the_test_file(tmp_path, capsys, monkeypatch, files):
     args = ["tag", "--train", files["train"], "--dev", files["dev"], "--test", files["test"], "--epochs", "12"]
+    args += ["--ensemble", "2"]
     code, out, err = run_cli([*args, "--out", tmp_path / "run"], capsys, monkeypatch)
     assert code == 0, err
     run = tmp_path / "run"
@@ -38,8 +39,8 @@ def test_a_run_scores_the_tagger_and_the_baselines_on_the_test_file(tmp_path, ca
         p.name for p in run.iterdir()
     }
     everything = json.loads((run / "metrics.json").read_text())
-    [refit_epochs] = everything["refit_epochs"]
-    assert 1 <= refit_epochs <= 12 and everything["epochs_trained"] > refit_epochs
+    assert len(everything["refit_epochs"]) == 2 and all(1 <= e <= 12 for e in everything["refit_epochs"])
+    assert everything["epochs_trained"] > max(everything["refit_epochs"])  # both members' first fits
     metrics = everything["test"]
     assert set(metrics) == {"lstm", "most_frequent_tag", "all_o"}
     assert set(metrics["lstm"]) == {"entity_f1", "surface_f1", "precision", "recall", "per_type"}

@@ -43,7 +43,9 @@ class TagSettings:
     crf: bool = True
     lexicons: str = ALL_LEXICONS  # comma-separated names from lstmkit.data.lexicon, or "none"
     refit: bool = True
+    ensemble: int = 1
     epochs: int = 30
+    patience: int = 4
     seed: int = 0
     fingerprint: str = ""
 
@@ -73,7 +75,9 @@ def make_tagger(settings: TagSettings) -> SequenceTagger:
         crf=settings.crf,
         lexicons=lexicon_names(settings.lexicons),
         refit=settings.refit,
+        ensemble=settings.ensemble,
         epochs=settings.epochs,
+        patience=settings.patience,
         seed=settings.seed,
         progress=None,
     )
@@ -142,7 +146,9 @@ def tag(
     refit: bool = typer.Option(
         True, "--refit/--no-refit", help="Train again on train + dev for the best epoch count (dev scores nothing)."
     ),
+    ensemble: int = typer.Option(1, min=1, help="Members from independent seeds, scored by their mean."),
     epochs: int = typer.Option(30, min=1, help="Maximum epochs (early stopping on the dev entity F1)."),
+    patience: int = typer.Option(4, min=1, help="Epochs without a better dev entity F1 before stopping."),
     seed: int = common.SEED,
     out: Path = common.RUN_FOLDER,
     resume: Path = common.RESUME,
@@ -163,7 +169,9 @@ def tag(
             crf=crf,
             lexicons=lexicons,
             refit=refit,
+            ensemble=ensemble,
             epochs=epochs,
+            patience=patience,
             seed=seed,
             **files,
         )
