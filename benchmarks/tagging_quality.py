@@ -71,10 +71,15 @@ def wnut(seeds: list[int], variants: list[str]) -> dict:
             row["entity_f1"].append(scores["f1"])
             row["surface_f1"].append(surface_scores(test_x, test_y, predicted)["f1"])
             row["outside_bias"].append(tagger.outside_bias_)
+            if settings.get("refit"):  # a diagnostic: the same model without the O bias chosen before the refit
+                chosen, tagger.outside_bias_ = tagger.outside_bias_, 0.0
+                row.setdefault("entity_f1_without_bias", []).append(tagger.score(test_x, test_y))
+                tagger.outside_bias_ = chosen
             print(
                 f"  {name} seed {seed}: entity F1 {scores['f1']:.3f} (P {scores['precision']:.3f}, R "
                 f"{scores['recall']:.3f}), surface {row['surface_f1'][-1]:.3f}, O bias {tagger.outside_bias_}, "
-                f"{row['seconds'][-1]:.0f} s",
+                f"{row['seconds'][-1]:.0f} s"
+                + (f", without the bias {row['entity_f1_without_bias'][-1]:.3f}" if settings.get("refit") else ""),
                 flush=True,
             )
         rows[name] = {**row, "settings": settings}

@@ -110,8 +110,8 @@ def test_refit_trains_again_on_training_and_validation_for_the_best_epoch_count(
     refit = SequenceTagger(refit=True, **settings).fit(X, y, validation=(dev_X, dev_y))
     assert first.refit_epochs_ == [] and refit.refit_epochs_ == [scores.index(max(scores)) + 1]
     timeless = [[{k: v for k, v in row.items() if k != "seconds"} for row in t.history_] for t in (first, refit)]
-    assert timeless[0] == timeless[1]  # the same first fit chose the epoch count
-    assert refit.outside_bias_ == 0.0 and refit.validation_score() == max(scores)
+    assert timeless[0] == timeless[1]  # the same first fit chose the epoch count and the O bias
+    assert refit.outside_bias_ == first.outside_bias_ and refit.validation_score() == max(scores)
     assert len(refit.history_) == 6 and len(refit.refit_history_) == refit.refit_epochs_[0] and not first.refit_history_
     assert "onlyindev" in refit.vocabulary_.tokens and "onlyindev" not in first.vocabulary_.tokens
     by_hand = SequenceTagger(**{**settings, "epochs": refit.refit_epochs_[0]}, val_fraction=0.0)

@@ -108,7 +108,7 @@ class SequenceTagger(SequenceEstimator):
         recurrent_dropout: float = 0.0,
         token_dropout: float = 0.1,
         lexicons: tuple[str, ...] = (),  # lexical features (``lstmkit.data.lexicon``; ``lstmkit[tag]``)
-        tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (without a refit)
+        tune_outside: bool = True,  # choose the O-tag bias on the validation entity F1 (``_choose_outside_bias``)
         refit: bool = False,  # train again on the training and validation cases together (``_train``)
         ensemble: int = 1,  # members from independent seeds, their scores averaged (``TaggerEnsemble``)
         epochs: int = 30,
@@ -267,8 +267,7 @@ class SequenceTagger(SequenceEstimator):
             self.history_ += [{**row, "member": k} for row in history] if self.ensemble > 1 else history
         self.model_ = members[0] if self.ensemble == 1 else TaggerEnsemble(members)
         entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
-        tuned = entities and self.tune_outside and not self.refit
-        self.outside_bias_ = self._choose_outside_bias(*val) if tuned else 0.0
+        self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
         self.refit_epochs_, self.refit_history_ = [], []
         if self.refit and val is not None:
             both = (train[0] + val[0], train[1] + list(val[1]))
@@ -291,9 +290,9 @@ class SequenceTagger(SequenceEstimator):
 
         With ``refit`` the first fit stops early on the validation cases; then a new model is trained on the
         training and validation cases together for the epoch count that scored best (more data, and on WNUT17 the
-        validation sentences come from the sources the test sentences come from). No O-tag bias is chosen then:
-        no held-out cases are left to choose it on, and the bias chosen for the first fit's model did not carry
-        over (WNUT17, with half the dev set held out: docs/tagging.md). ``history_`` keeps the first fit's epochs,
+        validation sentences come from the sources the test sentences come from), keeping the O-tag bias chosen
+        for the first fit's model (no held-out cases are left to choose another; on WNUT17 with half of the dev
+        set held out, it carried over: docs/tagging.md). ``history_`` keeps the first fit's epochs,
         ``refit_history_`` the refit's (rows marked with their ``member`` in an ensemble)."""
         if self.input_kind_ == "text":
             self.vocabulary_ = Vocabulary.build([[t.lower() for t in s] for s in train[0]])
