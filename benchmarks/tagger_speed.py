@@ -51,7 +51,7 @@ class HandWritten(torch.nn.Module):
             [
                 self.words(x[..., 0]),
                 torch.nn.functional.one_hot(x[..., 1], self.num_cases).float(),
-                self.chars(x[..., 3:]),
+                self.chars(x[..., 2:]),  # word id, casing, then the characters (no lexicons)
             ],
             dim=-1,
         )
