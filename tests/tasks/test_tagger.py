@@ -165,6 +165,33 @@ def test_an_ensemble_scores_every_path_by_its_members_mean_score(tmp_path):
     assert load(tmp_path / "model").predict(dev_X) == ensemble.predict(dev_X)
 
 
+def test_an_interrupted_fit_resumes_to_the_same_tagger(tmp_path):
+    from lstmkit.training.callbacks import Callback
+
+    class Interrupt(Callback):  # a crash at the end of the n-th epoch of any phase, after its checkpoint
+        def __init__(self, at):
+            self.at, self.calls = at, 0
+
+        def on_epoch_end(self, trainer, logs):
+            self.calls += 1
+            if self.calls == self.at:
+                raise KeyboardInterrupt
+
+    X, y = places(60, 8)
+    dev = places(30, 9)
+    settings = {"hidden_size": 8, "embedding_dim": 8, "epochs": 4, "patience": 2, "refit": True, "ensemble": 2}
+    whole = SequenceTagger(**settings).fit(X, y, validation=dev)
+    for at in (6, 9):  # in the second member's first fit; in the first member's refit
+        folder = tmp_path / f"at{at}"
+        with pytest.raises(KeyboardInterrupt):
+            SequenceTagger(**settings).fit(X, y, validation=dev, checkpoint_dir=folder, callbacks=[Interrupt(at)])
+        resumed = SequenceTagger(**settings).fit(X, y, validation=dev, checkpoint_dir=folder)
+        assert resumed.refit_epochs_ == whole.refit_epochs_ and resumed.outside_bias_ == whole.outside_bias_
+        assert [r["val_score"] for r in resumed.history_] == [r["val_score"] for r in whole.history_]
+        for mine, theirs in zip(resumed.model_.state_dict().values(), whole.model_.state_dict().values(), strict=True):
+            torch.testing.assert_close(mine, theirs, rtol=0, atol=0)
+
+
 def segments(n: int, seed: int) -> tuple[list[np.ndarray], list[list[str]]]:
     """Streams of noisy segments whose label is the segment's mean level (low/high): per-step labels."""
     rng = np.random.default_rng(seed)

@@ -94,6 +94,35 @@ def test_history_validation_metrics_csv_and_reproducibility(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
 
 
+def test_a_score_logged_at_validation_is_monitored_for_its_maximum():
+    from lstmkit.training.callbacks import Callback
+
+    x, y = regression_data()
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 1)
+    seen = []
+
+    class Score(Callback):
+        def on_validation(self, trainer, logs):
+            logs["val_score"] = -logs["val_loss"]  # better when higher
+
+        def on_epoch_end(self, trainer, logs):
+            seen.append((logs["val_score"], {k: v.clone() for k, v in trainer.model.state_dict().items()}))
+
+    settings = {"lr": 0.5, "optimizer": "sgd", "momentum": 0.0, "clip_grad_norm": None, "progress": False}
+    config = TrainConfig(epochs=50, early_stopping_patience=2, monitor="val_score", monitor_mode="max", **settings)
+    trainer = Trainer(model, torch.nn.MSELoss(), config, callbacks=[Score()]).fit((x[:96], y[:96]), (x[96:], y[96:]))
+    assert len(trainer.history_) < 50 and all("val_score" in row for row in trainer.history_)
+    best_score, best_weights = max(seen, key=lambda item: item[0])
+    assert trainer.best_ == best_score
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(value, best_weights[key], rtol=0, atol=0)
+    without_val = Trainer(torch.nn.Linear(4, 1), torch.nn.MSELoss(), config).fit((x, y))  # falls back to train_loss
+    assert without_val.best_ == min(row["train_loss"] for row in without_val.history_)
+    with pytest.raises(ParameterError, match="monitor_mode"):
+        TrainConfig(monitor_mode="up")
+
+
 def test_early_stopping_restores_the_best_weights():
     x, y = regression_data()
     torch.manual_seed(0)

@@ -74,13 +74,13 @@ class SequenceEstimator(BaseEstimator):
         metrics=None,
         callbacks=(),
         seed: int | None = None,
-        stop_on_val_loss: bool = True,
+        monitor: tuple[str, str] = ("val_loss", "min"),
         epochs: int | None = None,
     ) -> Trainer:
         """Train ``model`` with this estimator's training parameters (``seed`` replaces the estimator's, e.g. for
-        an ensemble's members; ``epochs`` replaces ``self.epochs``, e.g. for a refit on all the data;
-        ``stop_on_val_loss=False`` leaves early stopping to a callback that judges another validation measure);
-        see the module docstring."""
+        an ensemble's members; ``epochs`` replaces ``self.epochs``, e.g. for a refit on all the data; ``monitor``
+        (name, "min" or "max") is what early stopping and the best weights judge, e.g. ``("val_score", "max")``
+        with a ``ValidationScore`` callback); see the module docstring."""
         config = TrainConfig(
             epochs=self.epochs if epochs is None else epochs,
             batch_size=self.batch_size,
@@ -88,7 +88,9 @@ class SequenceEstimator(BaseEstimator):
             weight_decay=getattr(self, "weight_decay", 0.0),
             lr_schedule=getattr(self, "lr_schedule", None),
             clip_grad_norm=getattr(self, "clip_grad_norm", TrainConfig.clip_grad_norm),
-            early_stopping_patience=self.patience if val is not None and stop_on_val_loss else None,
+            early_stopping_patience=self.patience if val is not None else None,
+            monitor=monitor[0],
+            monitor_mode=monitor[1],
             seed=self.seed if seed is None else seed,
             progress=self.progress,
             checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
@@ -157,35 +159,23 @@ class SequenceEstimator(BaseEstimator):
         return estimator
 
 
-class BestValidationScore(Callback):
-    """Early stopping on an estimator's ``score`` of validation cases (the tagger's entity F1, the translator's
-    BLEU), logged as ``val_score`` each epoch: training stops after ``patience`` epochs without a better score and
-    ends with the weights of the best epoch. For tasks whose validation loss is not what is judged: on WNUT17 the
-    tagger's validation loss rises again while the entity F1 still climbs, and so does the translator's while its
-    BLEU does."""
+class ValidationScore(Callback):
+    """Logs an estimator's ``score`` of validation cases as ``val_score`` each epoch (the tagger's entity F1, the
+    translator's BLEU), for the Trainer to monitor with ``monitor=("val_score", "max")``: early stopping after
+    ``patience`` epochs without a better score, the best epoch's weights at the end, and both carried through
+    checkpoints, so an interrupted fit resumes exactly. For tasks whose validation loss is not what is judged: on
+    WNUT17 the tagger's validation loss rises again while the entity F1 still climbs, and so does the
+    translator's while its BLEU does."""
 
-    def __init__(self, estimator: SequenceEstimator, X, y, patience: int | None):
-        self.estimator, self.X, self.y, self.patience = estimator, X, y, patience
-        self.best, self.best_state, self.bad_epochs = -math.inf, None, 0
+    def __init__(self, estimator: SequenceEstimator, X, y):
+        self.estimator, self.X, self.y = estimator, X, y
 
-    def on_epoch_end(self, trainer, logs: dict) -> None:
+    def on_validation(self, trainer, logs: dict) -> None:
         model = trainer.model
         self.estimator.model_ = model
         model.eval()
-        logs["val_score"] = score = self.estimator.score(self.X, self.y)
+        logs["val_score"] = self.estimator.score(self.X, self.y)
         model.train()
-        if score > self.best:
-            self.best, self.bad_epochs = score, 0
-            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            self.bad_epochs += 1
-            if self.patience is not None and self.bad_epochs >= self.patience:
-                trainer.should_stop = True
-
-    def on_fit_end(self, trainer) -> None:
-        if self.best_state is not None:
-            trainer.model.load_state_dict(self.best_state)
-        trainer.model.eval()
 
 
 def load(path: str | Path) -> SequenceEstimator:

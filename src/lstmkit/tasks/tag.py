@@ -9,7 +9,7 @@ it, the softmax scores are decoded by Viterbi under the BIO constraints when the
 yield well-formed sequences: no I-X after O or after another type), else step by step.
 
 ``score`` is the entity-level F1 (as conlleval computes it) for BIO/BIOES tags, else the per-step accuracy.
-Training stops early on the validation cases' ``score`` (``BestValidationScore``), and keeps the best epoch's
+Training stops early on the validation cases' ``score`` (``ValidationScore``), and keeps the best epoch's
 weights; the loss is the CRF's negative log-likelihood, or the cross-entropy. ``refit=True`` then trains again
 on the training and validation cases together for the best epoch count; ``ensemble=N`` trains N members from
 independent seeds and scores every tag path by their mean score (``TaggerEnsemble``).
@@ -29,7 +29,7 @@ from lstmkit.data.sequences import as_sequences, pad_sequences
 from lstmkit.data.tags import PREFIXES, split_tag
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError
-from lstmkit.tasks.base import BestValidationScore, SequenceEstimator, member_seeds
+from lstmkit.tasks.base import SequenceEstimator, ValidationScore, member_seeds
 from lstmkit.tasks.crf import CRF, bio_constraints
 from lstmkit.tasks.metrics import entity_scores
 from lstmkit.tasks.modules import CELLS, TaggerEnsemble, TaggerNet
@@ -260,7 +260,7 @@ class SequenceTagger(SequenceEstimator):
         seeds = [self.seed] if self.ensemble == 1 else member_seeds(self.seed, self.ensemble)
         members, self.history_ = [], []
         for k, seed in enumerate(seeds):
-            stopping = [] if val is None else [BestValidationScore(self, *val, self.patience)]
+            stopping = [] if val is None else [ValidationScore(self, *val)]
             folder = self._member_folder(checkpoint_dir, k)
             member, history = self._train(train, val, folder, [*callbacks, *stopping], seed)
             members.append(member)
@@ -314,7 +314,7 @@ class SequenceTagger(SequenceEstimator):
             checkpoint_dir,
             callbacks=callbacks,
             seed=seed,
-            stop_on_val_loss=False,
+            monitor=("val_score", "max") if val is not None else ("val_loss", "min"),
             epochs=epochs,
         )
         return model, trainer.history_

@@ -32,7 +32,7 @@ from lstmkit.data.translation import detokenize, group_by_source, split_by_sourc
 from lstmkit.data.vocab import Vocabulary
 from lstmkit.errors import DataError, ParameterError
 from lstmkit.nn.losses import TokenCrossEntropy
-from lstmkit.tasks.base import BestValidationScore, SequenceEstimator
+from lstmkit.tasks.base import SequenceEstimator, ValidationScore
 from lstmkit.tasks.decoding import Decoded, beam_search, greedy_search, select
 from lstmkit.tasks.encoder_decoder import ATTENTIONS, TranslationNet
 from lstmkit.tasks.metrics import TranslationScores, translation_scores
@@ -238,7 +238,7 @@ class Seq2Seq(SequenceEstimator):
                 _tokenized([t for _, t in val], "validation targets"),
             )
             groups = group_by_source(val)
-            judge = BestValidationScore(self, [s for s, _ in groups], [refs for _, refs in groups], self.patience)
+            judge = ValidationScore(self, [s for s, _ in groups], [refs for _, refs in groups])
             callbacks = [*callbacks, judge]
         trainer = self.train(
             model,
@@ -247,7 +247,7 @@ class Seq2Seq(SequenceEstimator):
             val_part,
             checkpoint_dir,
             callbacks=callbacks,
-            stop_on_val_loss=False,
+            monitor=("val_score", "max") if val is not None else ("val_loss", "min"),
         )
         self.model_, self.history_ = model, trainer.history_
         return self

@@ -16,6 +16,12 @@ class Callback:
     def on_fit_start(self, trainer) -> None:
         """Before the first step (also when resuming)."""
 
+    def on_validation(self, trainer, logs: dict) -> None:
+        """After the epoch's validation loss, before the monitored value is judged and the checkpoint written: may
+        add values to ``logs`` (an estimator's own validation score), which can then be monitored
+        (``TrainConfig.monitor``, ``monitor_mode="max"``) and are kept in the checkpointed history. Runs on every
+        rank under torchrun, so that all ranks judge the same value."""
+
     def on_epoch_end(self, trainer, logs: dict) -> None:
         """After validation; ``logs`` is the epoch's row of ``trainer.history_``."""
 

@@ -57,6 +57,7 @@ class TrainConfig:
     lr_step_epochs: int = 10
     lr_gamma: float = 0.5
     monitor: str = "val_loss"  # early stopping, plateau schedule and best weights (train_loss without val)
+    monitor_mode: str = "min"  # "max" when the monitored value is better higher (a score a callback logs)
     early_stopping_patience: int | None = None  # epochs without improvement before stopping
     min_delta: float = 0.0
     restore_best: bool = True  # end with the best monitored weights
@@ -82,6 +83,7 @@ class TrainConfig:
         check_number("lr_gamma", self.lr_gamma, 0.0, 1.0, low_open=True)
         check_integer("early_stopping_patience", self.early_stopping_patience, 1, optional=True)
         check_number("min_delta", self.min_delta, 0.0, math.inf, high_open=True)
+        check_choice("monitor_mode", self.monitor_mode, ("min", "max"))
         check_choice("nonfinite", self.nonfinite, ("raise", "skip"))
         check_integer("seed", self.seed, 0, 2**63 - 1)
         check_integer("checkpoint_every", self.checkpoint_every, 1, optional=True)
@@ -140,7 +142,7 @@ class Trainer:
         if c.lr_schedule == "step":
             return torch.optim.lr_scheduler.StepLR(optimizer, step_size=c.lr_step_epochs, gamma=c.lr_gamma)
         if c.lr_schedule == "plateau":
-            return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=c.lr_gamma, patience=2)
+            return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, mode=self._mode, factor=c.lr_gamma, patience=2)
         return None
 
     def _preflight(self, model, dataset, collate, val_dataset, val_collate) -> None:
@@ -217,7 +219,7 @@ class Trainer:
         self._state = None if not carried else (carried[0] if len(carried) == 1 else tuple(carried))
         self._best_weights = best or None
         self.history_, self.step_ = state["history"], state["step"]
-        self.best_ = math.inf if state["best"] is None else state["best"]
+        self.best_ = self._worst() if state["best"] is None else state["best"]
         self._bad_epochs, self._skipped = state["bad_epochs"], state["skipped"]
         epoch = self.config.epochs if state["stopped"] else state["epoch"]
         return epoch, state["batches_done"], state["epoch_losses"]
@@ -238,12 +240,13 @@ class Trainer:
         self._device = next(model.parameters()).device
         self._preflight(model, dataset, collate, val_dataset, val_collate)
         monitor = c.monitor if val is not None or not c.monitor.startswith("val_") else "train_loss"
+        self._mode = c.monitor_mode if monitor == c.monitor else "min"
         torch.manual_seed(c.seed)
         optimizer = self._optimizer(model)
         steps_per_epoch = math.ceil(len(dataset) / self._batch_size)
         scheduler = self._scheduler(optimizer, steps_per_epoch)
         train_model = distributed.wrap(model, world)
-        self.history_, self.step_, self.best_ = [], 0, math.inf
+        self.history_, self.step_, self.best_ = [], 0, self._worst()
         self._best_weights, self._bad_epochs, self._skipped = None, 0, 0
         start_epoch, skip_batches, resumed_losses = 0, 0, []
         if resume_from is not None:
@@ -280,6 +283,8 @@ class Trainer:
             logs = {"epoch": epoch + 1, "train_loss": distributed.mean(losses, world)}
             if val_dataset is not None:
                 logs |= self._evaluate(model, val_dataset, val_collate)
+                for callback in self.callbacks:
+                    callback.on_validation(self, logs)
             logs |= {
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - started,
@@ -369,12 +374,16 @@ class Trainer:
         self._state = _detach(state)  # the boundary: no gradient flows into the previous chunk
         return output
 
+    def _worst(self) -> float:
+        return math.inf if self._mode == "min" else -math.inf
+
     def _end_epoch(self, model, scheduler, logs: dict, monitor: str) -> None:
         c = self.config
         if monitor not in logs:
             raise ParameterError(f"monitor {monitor!r} is not among the logged values {sorted(logs)}")
         value = logs[monitor]
-        if value < self.best_ - c.min_delta:
+        better = value < self.best_ - c.min_delta if self._mode == "min" else value > self.best_ + c.min_delta
+        if better:
             self.best_, self._bad_epochs = value, 0
             self._best_weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
