@@ -127,7 +127,9 @@ def run(settings: TagSettings, splits: dict, out: Path, console: Console) -> dic
     ]
     write_atomically(out / "predictions.conll", "\n".join(lines))
     title = "Training: CRF negative log-likelihood" if settings.crf else "Training: cross-entropy"
-    plot_training_curves(tagger.history_, title=title).savefig(out / "training.png", dpi=110)
+    first = [row for row in tagger.history_ if row.get("member", 0) == 0]  # an ensemble: its first member
+    title += f" (member 1 of {settings.ensemble})" if settings.ensemble > 1 else ""
+    plot_training_curves(first, title=title).savefig(out / "training.png", dpi=110)
     console.print(_table(results, len(test_x)))
     return results
 
