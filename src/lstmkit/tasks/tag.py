@@ -212,9 +212,15 @@ class SequenceTagger(SequenceEstimator):
     # ---- fitting -------------------------------------------------------------------------------
 
     def _build_model(self) -> TaggerNet | TaggerEnsemble:
-        if self.ensemble == 1:
-            return self._build_member()
-        return TaggerEnsemble([self._build_member() for _ in range(self.ensemble)])
+        return self._joined([self._build_member() for _ in range(self.ensemble)])
+
+    def _joined(self, members: list[TaggerNet]) -> TaggerNet | TaggerEnsemble:
+        """The fitted model: the one member, or the members scored together."""
+        return members[0] if self.ensemble == 1 else TaggerEnsemble(members)
+
+    def _marked(self, history: list[dict], k: int) -> list[dict]:
+        """A member's history rows, marked with its index in an ensemble."""
+        return [{**row, "member": k} for row in history] if self.ensemble > 1 else history
 
     def _build_member(self) -> TaggerNet:
         text = self.input_kind_ == "text"
@@ -264,8 +270,8 @@ class SequenceTagger(SequenceEstimator):
             folder = self._member_folder(checkpoint_dir, k)
             member, history = self._train(train, val, folder, [*callbacks, *stopping], seed)
             members.append(member)
-            self.history_ += [{**row, "member": k} for row in history] if self.ensemble > 1 else history
-        self.model_ = members[0] if self.ensemble == 1 else TaggerEnsemble(members)
+            self.history_ += self._marked(history, k)
+        self.model_ = self._joined(members)
         entities = val is not None and is_entity_scheme(self.classes_) and "O" in self.classes_
         self.outside_bias_ = self._choose_outside_bias(*val) if entities and self.tune_outside else 0.0
         self.refit_epochs_, self.refit_history_ = [], []
@@ -276,8 +282,8 @@ class SequenceTagger(SequenceEstimator):
                 self.refit_epochs_.append(scores.index(max(scores)) + 1)
                 folder = self._member_folder(None if checkpoint_dir is None else Path(checkpoint_dir) / "refit", k)
                 members[k], history = self._train(both, None, folder, callbacks, seed, self.refit_epochs_[k])
-                self.refit_history_ += [{**row, "member": k} for row in history] if self.ensemble > 1 else history
-            self.model_ = members[0] if self.ensemble == 1 else TaggerEnsemble(members)
+                self.refit_history_ += self._marked(history, k)
+            self.model_ = self._joined(members)
         return self
 
     def _member_folder(self, checkpoint_dir, k: int) -> Path | None:
